@@ -1,0 +1,103 @@
+"""The fh-anywidget demo: the example widgets on ordinary FastHTML pages.
+
+Run it with ``./scripts/demo`` (builds the browser's Python distribution first if needed), or
+``fh-anywidget dist examples.demo.app:app && uvicorn examples.demo.app:app`` from the repo root.
+Each page below is also one scenario of the browser tests in tests/browser/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fasthtml.common import H2, A, Li, Main, Nav, P, Section, Style, Title, Ul, fast_app
+
+from examples.widgets import Counter, Echo, Failing, FragileCounter, PointCount, counter_from, scatter
+from fh_anywidget import AnyWidgetHost
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# default_hdrs=False: FastHTML's default headers load htmx and Pico from CDNs, and these pages
+# must work with no network at all. The demo keeps no sessions: a fixed key spares writing .sesskey.
+app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="fh-anywidget-demo-has-no-sessions")
+host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyodide")
+
+CSS = Style("""
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
+section { border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem 1rem 1rem; margin: 1rem 0; }
+h2 { font-size: 1.1rem; margin: 0.3rem 0 0.6rem; }
+nav a { margin-right: 1rem; }
+""")
+
+PAGES = {
+    "/": "Everything",
+    "/counter": "Counter",
+    "/echo": "Bytes and messages",
+    "/shared": "Two views, one model",
+    "/errors": "Errors",
+    "/drawing": "drawdata",
+}
+
+
+def page(title: str, *sections):
+    nav = Nav(*[A(name, href=path) for path, name in PAGES.items()])
+    return Title(f"fh-anywidget demo: {title}"), CSS, Main(nav, H2(title), *sections)
+
+
+def counter_section():
+    return Section(H2("Counter: a click reaches a Python observer"), host.widget(Counter, value=3), id="counter")
+
+
+def factory_section():
+    return Section(H2("A factory function: counter_from(start=41)"), host.widget(counter_from, start=41), id="factory")
+
+
+def echo_section():
+    return Section(H2("Echo: bytes both ways"), host.widget(Echo), id="echo")
+
+
+def drawing_sections():
+    return (
+        Section(H2("drawdata's ScatterWidget (from PyPI, running in the browser)"),
+                host.widget(scatter, width=600, height=300), id="scatter"),
+        Section(H2("What Python sees of it"), host.widget(PointCount), id="point-count"),
+    )
+
+
+@rt("/")
+def index():
+    return page("Everything", counter_section(), factory_section(), echo_section(), *drawing_sections(),
+                P("More: ", Ul(*[Li(A(name, href=path)) for path, name in PAGES.items() if path != "/"])))
+
+
+@rt("/counter")
+def counter_page():
+    return page("Counter", counter_section(), factory_section())
+
+
+@rt("/echo")
+def echo_page():
+    return page("Bytes and messages", echo_section())
+
+
+@rt("/shared")
+def shared_page():
+    return page(
+        "Two views, one model",
+        Section(H2("View 1 of key 'shared'"), host.widget(Counter, key="shared", value=0), id="view-1"),
+        Section(H2("View 2 of key 'shared'"), host.widget(Counter, key="shared", value=0), id="view-2"),
+    )
+
+
+@rt("/errors")
+def errors_page():
+    return page(
+        "Errors",
+        Section(H2("Failing: raises in __init__"), host.widget(Failing), id="failing"),
+        Section(H2("FragileCounter: its observer raises from value 1 on"), host.widget(FragileCounter), id="fragile"),
+        Section(H2("A healthy neighbour"), host.widget(Counter, value=0), id="neighbour"),
+    )
+
+
+@rt("/drawing")
+def drawing_page():
+    return page("drawdata", *drawing_sections())

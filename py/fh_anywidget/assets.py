@@ -1,0 +1,120 @@
+"""Content-hashed assets: folders and single files, served under URLs that never change meaning.
+
+A URL carries the hash of what it serves, so it can be cached forever (``immutable``); a new
+build gets new URLs. A request for an old hash is a clear 404, never stale content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+MEDIA_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".css": "text/css; charset=utf-8",
+    ".py": "text/x-python; charset=utf-8",
+    ".map": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".gz": "application/gzip",
+}
+
+
+def media_type(name: str) -> str:
+    """The MIME type a file is served with (.mjs and .wasm get theirs right everywhere)."""
+    suffix = Path(name).suffix.lower()
+    return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def tree_hash(files: Iterable[tuple[str, Path]]) -> str:
+    """A short hash over (name, content) pairs: it changes when any file or name changes."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + sha256_file(path).encode() + b"\n")
+    return digest.hexdigest()[:16]
+
+
+def list_files(root: Path) -> list[tuple[str, Path]]:
+    """Every regular file below ``root`` as (posix relative name, path), skipping caches."""
+    return sorted(
+        (p.relative_to(root).as_posix(), p)
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")
+    )
+
+
+@dataclass
+class AssetDir:
+    """A folder served at ``<prefix>/<name>-<hash>/<file>``; relative URLs inside it keep working."""
+
+    name: str
+    root: Path
+    digest: str = ""
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        listed = list_files(self.root)
+        self.files = dict(listed)
+        self.digest = tree_hash(listed)
+
+    @property
+    def slug(self) -> str:
+        return f"{self.name}-{self.digest}"
+
+
+@dataclass(frozen=True)
+class Blob:
+    """One generated file (a module bundle) served at ``<prefix>/b/<sha>.<ext>``."""
+
+    data: bytes
+    ext: str
+
+    @property
+    def name(self) -> str:
+        return f"{hashlib.sha256(self.data).hexdigest()[:24]}.{self.ext}"
+
+
+def file_response(request: Request, path: Path) -> Response:
+    """A file with its MIME type and a forever cache header; gzip when a ``.gz`` twin exists."""
+    headers = {"Cache-Control": IMMUTABLE}
+    gz = path.with_name(path.name + ".gz")
+    if gz.is_file() and "gzip" in request.headers.get("accept-encoding", ""):
+        headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return FileResponse(gz, media_type=media_type(path.name), headers=headers)
+    return FileResponse(path, media_type=media_type(path.name), headers=headers)
+
+
+def bytes_response(blob: Blob) -> Response:
+    return Response(blob.data, media_type=media_type(blob.name), headers={"Cache-Control": IMMUTABLE})
+
+
+def not_found(what: str) -> Response:
+    return PlainTextResponse(
+        f"[fh-anywidget] {what} is not (or no longer) served here. If you rebuilt or restarted the app, "
+        "reload the page to get the current asset URLs.",
+        status_code=404,
+        headers={"Cache-Control": "no-store"},
+    )

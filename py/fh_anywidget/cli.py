@@ -1,0 +1,88 @@
+"""The `fh-anywidget` command. Subcommands live in `build_parser`; more can be added there."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .dist import DistError, build_dist, write_pins
+from .dist.build import DEFAULT_OUT
+from .dist.pins import DEFAULT_PYODIDE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `fh-anywidget`, one subparser per subcommand."""
+    parser = argparse.ArgumentParser(prog="fh-anywidget", description="Run anywidget widgets in FastHTML pages.")
+    commands = parser.add_subparsers(dest="command", metavar="{dist}", required=True)
+
+    dist = commands.add_parser(
+        "dist",
+        help="assemble the offline Pyodide distribution for worker mode",
+        description="Assemble the offline Pyodide distribution (core, wheels, lock, manifest) for worker mode.",
+    )
+    dist.add_argument(
+        "app", nargs="?", metavar="APP",
+        help="a FastHTML app as 'module:attr'; its app.state.fh_anywidget.packages are added",
+    )  # fmt: skip
+    dist.add_argument(
+        "--package", action="append", default=[], metavar="SPEC",
+        help="an extra pip requirement for the worker, with its dependencies (repeatable)",
+    )  # fmt: skip
+    dist.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: %(default)s)")
+    dist.add_argument("--cache", type=Path, default=None, help="download cache (default: build/.cache)")
+    dist.set_defaults(run=run_dist)
+
+    # Hidden: for maintainers, regenerates py/fh_anywidget/pins/.
+    pin = commands.add_parser("pin", description="Regenerate the committed pins of Pyodide and the worker stack.")
+    pin.add_argument("--pyodide", default=DEFAULT_PYODIDE, help="npm pyodide version (default: %(default)s)")
+    pin.set_defaults(run=run_pin)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; user errors print one message on stderr and return 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DistError as error:
+        print(f"fh-anywidget: error: {error}", file=sys.stderr)
+        return 1
+
+
+def run_dist(args: argparse.Namespace) -> int:
+    packages = [*app_packages(args.app), *args.package] if args.app else list(args.package)
+    manifest = build_dist(args.out, packages, cache=args.cache, report=_say)
+    print(f"{args.out} {manifest.hash}")
+    return 0
+
+
+def run_pin(args: argparse.Namespace) -> int:
+    pins = write_pins(args.pyodide)
+    _say(f"pinned pyodide {args.pyodide} and {len(pins)} wheels")
+    return 0
+
+
+def app_packages(spec: str) -> list[str]:
+    """The extra packages a FastHTML app asks for: `app.state.fh_anywidget.packages`."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise DistError(f"APP {spec!r} is not 'module:attr' (e.g. 'main:app')")
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise DistError(f"cannot import {module_name!r} for APP {spec!r} ({error}); run from the app's folder") from None
+    try:
+        app = getattr(module, attr)
+    except AttributeError:
+        raise DistError(f"module {module_name!r} has no attribute {attr!r} (APP {spec!r})") from None
+    host = getattr(getattr(app, "state", None), "fh_anywidget", None)
+    return [str(p) for p in getattr(host, "packages", None) or ()]
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)

@@ -1,0 +1,166 @@
+"""`build_dist`: put the Pyodide core, the wheels, the lock and the manifest in one directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from .errors import DistError
+from .fetch import (
+    SERVER_MODE_HINT,
+    download_extra_wheels,
+    download_pinned_wheels,
+    fetch_npm_package,
+    read_npm_files,
+    read_npm_lock,
+)
+from .lock import UNNEEDED, build_lock, dependency_order
+from .manifest import MANIFEST_NAME, Manifest, content_hash
+from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
+from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel, sha256_file
+
+# The files of the npm package the dist needs. pyodide.js is the CommonJS loader that
+# pytest-pyodide's Node runner requires; package.json (no "type") keeps Node reading it as
+# CommonJS when the dist sits inside a project whose package.json says "type": "module".
+CORE_FILES = (
+    "pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "package.json",
+)  # fmt: skip
+LOCK_NAME = "pyodide-lock.json"
+DEFAULT_OUT = Path("build/pyodide")
+DEFAULT_CACHE = Path("build/.cache")
+
+
+def build_dist(
+    out: Path | str = DEFAULT_OUT,
+    packages: Sequence[str] = (),
+    *,
+    cache: Path | str | None = None,
+    npm_pin: Path = NPM_PIN,
+    wheel_pins: Path = WORKER_PINS,
+    report: Callable[[str], None] | None = None,
+) -> Manifest:
+    """Build the offline Pyodide dist in `out` and return its manifest.
+
+    `packages` are pip requirement strings of extra packages for the worker (with their
+    dependencies). Downloads are kept in `cache` (default `$FH_ANYWIDGET_CACHE` or
+    `build/.cache`); a warm cache builds without network. Same inputs give identical files.
+    Raises `DistError` for anything the user can fix.
+    """
+    out = Path(out)
+    cache = Path(cache or os.environ.get("FH_ANYWIDGET_CACHE") or DEFAULT_CACHE)
+    say = report or (lambda message: None)
+    roots = _requested_names(packages)
+    _check_out_dir(out)
+
+    pin = read_npm_pin(npm_pin)
+    say(f"Pyodide {pin.version} (npm)")
+    tarball = fetch_npm_package(pin, cache / "npm")
+    npm_files = read_npm_files(tarball, [*CORE_FILES, LOCK_NAME])
+    npm_lock = read_npm_lock(npm_files[LOCK_NAME])
+    target = npm_lock.target
+
+    stack_pins = read_wheel_pins(wheel_pins)
+    say(f"{len(stack_pins)} pinned wheels of the worker stack")
+    stack = [read_wheel(p, target) for p in download_pinned_wheels(stack_pins, target, cache / "wheels")]
+    if packages:
+        say(f"extra packages: {' '.join(packages)}")
+    extra_paths = download_extra_wheels(packages, stack_pins, target, cache / "extras")
+    extras = _select_extras([read_wheel(p, target) for p in extra_paths], stack, roots, target)
+
+    lock = build_lock(npm_lock.data, stack + extras)
+    core = {name: npm_files[name] for name in CORE_FILES}
+    build_id = _build_id(core["pyodide.mjs"])
+    files = _write_files(out, core, [w.path for w in stack + extras], lock)
+
+    stack_names = dependency_order(lock, [w.name for w in stack])
+    manifest = Manifest(
+        pyodide=pin.version,
+        build_id=build_id,
+        python=target.python,
+        stack=tuple(stack_names),
+        packages=tuple(n for n in dependency_order(lock, [w.name for w in extras]) if n not in stack_names),
+        files=files,
+        hash=content_hash(files),
+    )
+    _write_if_changed(out / MANIFEST_NAME, manifest.to_json().encode("utf-8"))
+    say(f"wrote {out} ({len(lock['packages'])} wheels, hash {manifest.hash[:12]})")
+    return manifest
+
+
+def _requested_names(specs: Sequence[str]) -> set[str]:
+    names = set()
+    for spec in specs:
+        try:
+            names.add(canonicalize_name(Requirement(spec).name))
+        except InvalidRequirement:
+            raise DistError(f"--package {spec!r} is not a pip requirement (e.g. 'drawdata' or 'drawdata==0.5.2')") from None
+    return names
+
+
+def _select_extras(
+    wheels: list[WheelInfo], stack: list[WheelInfo], roots: set[str], target: WorkerTarget
+) -> list[WheelInfo]:
+    """The extra wheels the dist keeps: not already in the stack, not unneeded unless asked for."""
+    stack_names = {w.name for w in stack}
+    kept = []
+    for wheel in wheels:
+        if wheel.name in stack_names or (wheel.name in UNNEEDED and wheel.name not in roots):
+            continue
+        if not is_worker_wheel(wheel.path.name, target):
+            raise DistError(
+                f"{wheel.name} has no pure-Python wheel ({wheel.path.name} is compiled for another"
+                f" platform), so it cannot run in the browser worker offline; {SERVER_MODE_HINT}"
+            )
+        kept.append(wheel)
+    return kept
+
+
+def _build_id(loader: bytes) -> str:
+    match = re.search(rb'BUILD_ID:"([0-9a-f]+)"', loader)
+    if match is None:
+        raise DistError("pyodide.mjs has no BUILD_ID; is the pinned npm package a Pyodide release?")
+    return match.group(1).decode("ascii")
+
+
+def _write_files(out: Path, core: dict[str, bytes], wheels: list[Path], lock: dict) -> dict[str, str]:
+    """Write the dist's files into `out`, remove stale ones, and return name -> sha256."""
+    out.mkdir(parents=True, exist_ok=True)
+    contents = dict(core)
+    contents[LOCK_NAME] = (json.dumps(lock, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    for name, data in contents.items():
+        _write_if_changed(out / name, data)
+    for wheel in wheels:
+        _write_if_changed(out / wheel.name, wheel.read_bytes())
+    wanted = set(contents) | {w.name for w in wheels} | {MANIFEST_NAME}
+    for stale in sorted(out.iterdir()):
+        if stale.name not in wanted and stale.is_file():
+            stale.unlink()
+    return {name: sha256_file(out / name) for name in sorted(wanted - {MANIFEST_NAME})}
+
+
+def _check_out_dir(out: Path) -> None:
+    """Refuse to clean a directory that holds something other than a dist."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise DistError(f"--out {out} is a file; pick a directory")
+    entries = list(out.iterdir())
+    if entries and not (out / MANIFEST_NAME).is_file():
+        raise DistError(f"--out {out} is not empty and holds no {MANIFEST_NAME}; pick an empty or new directory")
+    folders = [e.name for e in entries if e.is_dir()]
+    if folders:
+        raise DistError(f"--out {out} has folders ({', '.join(folders)}) that a dist never has; remove them")
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

@@ -1,0 +1,247 @@
+"""Download what the dist is made of, through the ordinary clients, into a cache.
+
+The npm package comes from `npm pack` and is checked against its pinned integrity; wheels come
+from `pip download` for the worker's Python and platform. What is in the cache and verified is
+not downloaded again, so a warm build touches no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+from .errors import DistError
+from .pins import NpmPin, WheelPin
+from .wheels import WorkerTarget, sha256_file
+
+SERVER_MODE_HINT = "run that widget with mode='server' or pick a pure-Python package"
+
+
+@dataclass(frozen=True)
+class NpmLock:
+    """The `pyodide-lock.json` shipped in the npm package, and the worker it describes."""
+
+    data: dict[str, Any]
+    target: WorkerTarget
+
+
+def npm_integrity(path: Path) -> str:
+    """The npm integrity string of a file: `sha512-<base64 digest>`."""
+    digest = hashlib.sha512(path.read_bytes()).digest()
+    return "sha512-" + base64.b64encode(digest).decode("ascii")
+
+
+def npm_pack(spec: str, dest: Path) -> tuple[Path, str]:
+    """Run `npm pack SPEC` into `dest`; return the tarball and the integrity npm reported."""
+    dest.mkdir(parents=True, exist_ok=True)
+    npm = shutil.which("npm")
+    if npm is None:
+        raise DistError("npm is not on PATH; install Node.js (with npm) to fetch the Pyodide package")
+    result = subprocess.run(
+        [npm, "pack", spec, "--json", "--pack-destination", str(dest)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        errors = [line for line in result.stderr.splitlines() if "ERR" in line]
+        raise DistError(
+            f"`npm pack {spec}` failed (to build offline, reuse a cache that holds it: --cache):\n"
+            + "\n".join(errors[:4] or result.stderr.splitlines()[-5:])
+        )
+    report = json.loads(result.stdout)[0]
+    return dest / report["filename"], report["integrity"]
+
+
+def fetch_npm_package(pin: NpmPin, cache: Path) -> Path:
+    """The pinned npm tarball in `cache`, fetched unless it is already there and intact."""
+    tarball = cache / f"{pin.package}-{pin.version}.tgz"
+    if not (tarball.is_file() and npm_integrity(tarball) == pin.integrity):
+        tarball, _ = npm_pack(pin.spec, cache)
+    actual = npm_integrity(tarball)
+    if actual != pin.integrity:
+        tarball.unlink()
+        raise DistError(
+            f"{pin.spec} has integrity {actual}, but the pin says {pin.integrity}; if the pin is"
+            " out of date, run `fh-anywidget pin`"
+        )
+    return tarball
+
+
+def read_npm_files(tarball: Path, names: Sequence[str]) -> dict[str, bytes]:
+    """Files of the npm package, by their names inside `package/`, read in one pass."""
+    wanted = {f"package/{name}": name for name in names}
+    found: dict[str, bytes] = {}
+    with tarfile.open(tarball, "r:gz") as tar:
+        for member in tar:
+            name = wanted.get(member.name)
+            reader = tar.extractfile(member) if name else None
+            if name and reader is not None:
+                found[name] = reader.read()
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise DistError(f"{tarball.name} has no {', '.join(missing)}; is the pinned Pyodide version right?")
+    return found
+
+
+def read_npm_lock(text: bytes) -> NpmLock:
+    """Pyodide's lock (the bytes of `pyodide-lock.json`), and the Python and ABI it was built for."""
+    data = json.loads(text)
+    info = data.get("info", {})
+    if "python" not in info or "abi_version" not in info:
+        raise DistError("the npm package's pyodide-lock.json names no python/abi_version; is the pin a Pyodide release?")
+    return NpmLock(data, WorkerTarget(python=info["python"], abi_version=info["abi_version"]))
+
+
+def pip_download(
+    requirements: Sequence[str], target: WorkerTarget, dest: Path, *, extra_args: Sequence[str] = ()
+) -> None:
+    """`pip download` wheels for the worker into `dest`; a failure raises a `DistError` that says why."""
+    dest.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input",
+        "--quiet", *target.pip_flags(), "--dest", str(dest), *extra_args, *requirements,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DistError(explain_pip_failure(result.stderr, target))
+
+
+def explain_pip_failure(stderr: str, target: WorkerTarget) -> str:
+    """Turn pip's error output into one message that names the package and says what to do."""
+    if re.search(r"NewConnectionError|Failed to establish|Temporary failure in name resolution", stderr):
+        return (
+            "cannot reach the package index to download wheels; build once with network access"
+            " (the cache keeps them), or pass --cache pointing at a filled cache"
+        )
+    if "DO NOT MATCH THE HASHES" in stderr:
+        names = re.findall(r"^\s+(\S+?)==\S+ from ", stderr, flags=re.MULTILINE)
+        return (
+            f"the downloaded wheel of {', '.join(names) or 'a pinned package'} does not match the"
+            " sha256 in the pin file; run `fh-anywidget pin` if the pins are out of date"
+        )
+    match = re.search(
+        r"satisfies the requirement (?P<req>.+?)(?: \(from (?P<parent>[^)]+)\))? \(from versions: (?P<versions>[^)]*)\)",
+        stderr,
+    )
+    if match:
+        requirement = match["req"].strip()
+        name = _requirement_name(requirement)
+        needed_by = f" (needed by {match['parent']})" if match["parent"] else ""
+        if match["versions"].strip() == "none":
+            return (
+                f"{name}{needed_by} has no pure-Python wheel (none for Python {target.python_short}"
+                f" on {target.platform} or 'any'), so it cannot run in the browser worker offline;"
+                f" {SERVER_MODE_HINT}. If the name is misspelled, check it on PyPI."
+            )
+        return (
+            f"no version of {name}{needed_by} matching {requirement!r} has a wheel the browser worker"
+            f" can use; versions that have one: {match['versions'].strip()}. Change the version,"
+            f" or {SERVER_MODE_HINT}"
+        )
+    if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
+        return (
+            "the packages conflict with the pinned worker stack (anywidget and its dependencies keep"
+            " their pinned versions):\n" + _error_lines(stderr)
+        )
+    return "pip could not download the wheels:\n" + _error_lines(stderr)
+
+
+def _requirement_name(text: str) -> str:
+    try:
+        return Requirement(text).name
+    except InvalidRequirement:
+        return text
+
+
+def _error_lines(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("WARNING")]
+    return "\n".join(lines[-12:])
+
+
+def _wheel_key(file_name: str) -> tuple[str, Version]:
+    name, version, _, _ = parse_wheel_filename(file_name)
+    return canonicalize_name(name), version
+
+
+def download_pinned_wheels(pins: Sequence[WheelPin], target: WorkerTarget, cache: Path) -> list[Path]:
+    """The wheel file of every pin, from `cache` or downloaded into it with `--require-hashes`."""
+    cache.mkdir(parents=True, exist_ok=True)
+    found = _find_pinned(pins, cache)
+    missing = [pin for pin in pins if pin not in found]
+    if missing:
+        requirements = cache / ".requirements.txt"
+        requirements.write_text(
+            "".join(f"{p.requirement} --hash=sha256:{p.sha256}\n" for p in missing)
+        )
+        try:
+            pip_download([], target, cache, extra_args=["--no-deps", "--require-hashes", "-r", str(requirements)])
+        except DistError as error:
+            names = ", ".join(p.requirement for p in missing)
+            raise DistError(
+                f"cannot download the pinned wheels {names} into {cache}: {error}\n"
+                "Check the pin file, or run `fh-anywidget pin` to regenerate it."
+            ) from None
+        found = _find_pinned(pins, cache)
+    for pin in pins:
+        if pin not in found:
+            raise DistError(
+                f"no wheel of {pin.requirement} with sha256 {pin.sha256} after downloading it into"
+                f" {cache}; check the pin file, or run `fh-anywidget pin` to regenerate it"
+            )
+    return [found[pin] for pin in pins]
+
+
+def _find_pinned(pins: Sequence[WheelPin], cache: Path) -> dict[WheelPin, Path]:
+    wanted = {(pin.name, Version(pin.version)): pin for pin in pins}
+    found: dict[WheelPin, Path] = {}
+    for path in sorted(cache.glob("*.whl")):
+        pin = wanted.get(_wheel_key(path.name))
+        if pin is not None and sha256_file(path) == pin.sha256:
+            found[pin] = path
+    return found
+
+
+def download_extra_wheels(
+    specs: Sequence[str], stack: Sequence[WheelPin], target: WorkerTarget, cache: Path
+) -> list[Path]:
+    """Wheels of `specs` and their dependencies, resolved with the stack held at its pins.
+
+    A resolution is cached under a key made of the specs, the pins and the target; a cached one
+    whose files are all intact is reused without asking the index.
+    """
+    if not specs:
+        return []
+    key_source = json.dumps(
+        {"specs": sorted(specs), "stack": [p.requirement for p in stack], "target": target.platform},
+        sort_keys=True,
+    )
+    folder = cache / hashlib.sha256(key_source.encode()).hexdigest()[:16]
+    record = folder / "files.json"
+    if record.is_file():
+        files = json.loads(record.read_text())
+        if all((folder / n).is_file() and sha256_file(folder / n) == h for n, h in files.items()):
+            return [folder / n for n in sorted(files)]
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    constraints = folder / "constraints.txt"
+    constraints.write_text("".join(f"{p.requirement}\n" for p in stack))
+    pip_download(list(specs), target, folder, extra_args=["--constraint", str(constraints)])
+    constraints.unlink()
+    paths = sorted(folder.glob("*.whl"))
+    record.write_text(json.dumps({p.name: sha256_file(p) for p in paths}, indent=1, sort_keys=True))
+    return paths

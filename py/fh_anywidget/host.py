@@ -1,0 +1,280 @@
+"""Put anywidget widgets in FastHTML pages.
+
+``AnyWidgetHost(app)`` registers one route that serves the page runtime, the Pyodide
+distribution and the widgets' module bundles under content-hashed URLs, and adds the runtime's
+``<script>`` to every page. ``host.widget(...)`` renders a placeholder; in worker mode the
+server never makes the widget: the visitor's browser does, in Pyodide.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import math
+import re
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from fastcore.xml import FT
+from fasthtml.common import Div, Script
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import bundles
+from .assets import AssetDir, Blob, bytes_response, file_response, not_found
+
+log = logging.getLogger("fh_anywidget")
+
+MODES = ("worker",)
+_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+class WidgetSpecError(ValueError):
+    """``host.widget(...)`` was given something it cannot put on a page; the message says why."""
+
+
+def web_dir() -> Path:
+    """The page runtime's folder: inside the installed package, or web/ of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "web", here.parent.parent / "web"):
+        if (candidate / "runtime.js").is_file():
+            return candidate
+    raise FileNotFoundError(f"[fh-anywidget] the page runtime (runtime.js) is missing beside {here}; reinstall fh-anywidget")
+
+
+def normalize(name: str) -> str:
+    """A distribution name as Pyodide's lock spells it (PEP 503, with '-')."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(spec: str) -> str:
+    match = _REQ_NAME.match(spec)
+    if not match:
+        raise WidgetSpecError(f"[fh-anywidget] package {spec!r} is not a requirement such as 'drawdata' or 'drawdata==0.5.2'")
+    return normalize(match.group(1))
+
+
+class AnyWidgetHost:
+    """Serves widgets on the pages of one FastHTML app.
+
+    Args:
+        app: the FastHTML (Starlette) app.
+        packages: pure-Python PyPI packages the widgets need in the browser worker, as
+            requirements (``"drawdata"``, ``"drawdata==0.5.2"``); ``fh-anywidget dist APP``
+            fetches them at build time.
+        dist_dir: where ``fh-anywidget dist`` wrote the Pyodide distribution.
+        prefix: the URL path under which everything is served.
+        modules: extra modules (objects or names) to ship to the worker with every widget,
+            for widget modules that import sibling modules of their own.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        packages: Sequence[str] = (),
+        dist_dir: str | Path = "build/pyodide",
+        prefix: str = "/_fhaw",
+        modules: Iterable[ModuleType | str] = (),
+    ) -> None:
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise WidgetSpecError(f"[fh-anywidget] prefix {prefix!r} must start with '/' and not end with one, e.g. '/_fhaw'")
+        self.app = app
+        self.packages = list(packages)
+        self.package_names = [requirement_name(p) for p in self.packages]
+        self.prefix = prefix
+        self.dist_dir = Path(dist_dir)
+        self.web = AssetDir("web", web_dir())
+        self.dist: AssetDir | None = None
+        self.manifest: dict[str, Any] | None = None
+        self.dist_problem: str | None = None
+        self.extra_modules = [m if isinstance(m, ModuleType) else importlib.import_module(m) for m in modules]
+        self._blobs: dict[str, Blob] = {}
+        self.load_dist()
+        self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
+        app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
+        app.hdrs = [*app.hdrs, self.runtime_script()]
+        app.state.fh_anywidget = self
+
+    # -- the Pyodide distribution -------------------------------------------------
+    def load_dist(self) -> None:
+        """Read ``fh-anywidget dist``'s output; remember (and log) what is wrong with it, if anything."""
+        manifest_file = self.dist_dir / "fh-anywidget.json"
+        fix = "run `fh-anywidget dist module:app` (module:app names this FastHTML app) to build it"
+        if not manifest_file.is_file():
+            self.dist_problem = f"The browser's Python distribution is missing ({manifest_file} not found): {fix}."
+        else:
+            self.manifest = json.loads(manifest_file.read_text())
+            have = {normalize(n) for n in [*self.manifest.get("stack", []), *self.manifest.get("packages", [])]}
+            missing = [n for n in self.package_names if n not in have]
+            self.dist_problem = (
+                f"The browser's Python distribution in {self.dist_dir} lacks {', '.join(missing)}: {fix}." if missing else None
+            )
+            self.dist = AssetDir("pyodide", self.dist_dir)
+        if self.dist_problem:
+            log.warning("[fh-anywidget] %s", self.dist_problem)
+
+    # -- URLs ---------------------------------------------------------------------
+    def url(self, *parts: str) -> str:
+        return "/".join([self.prefix, *parts])
+
+    def _add_blob(self, blob: Blob) -> str:
+        self._blobs[blob.name] = blob
+        return self.url("b", blob.name)
+
+    def runtime_config(self) -> dict[str, Any]:
+        """What the page runtime needs: where the worker and the distribution are."""
+        dist = self.url(self.dist.slug) + "/" if self.dist else None
+        packages = [*self.manifest.get("stack", []), *self.manifest.get("packages", [])] if self.manifest else []
+        return {
+            "workerURL": self.url(self.web.slug, "worker.js"),
+            "worker": {
+                "indexURL": dist,
+                "lockFileURL": dist + "pyodide-lock.json" if dist else None,
+                "packages": packages,
+                "kernelBundle": self.kernel_bundle,
+            },
+        }
+
+    def runtime_script(self) -> FT:
+        return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(self.runtime_config()))
+
+    # -- serving ------------------------------------------------------------------
+    async def _serve(self, request: Request) -> Response:
+        path: str = request.path_params["path"]
+        slug, _, rest = path.partition("/")
+        if slug == "b":
+            blob = self._blobs.get(rest)
+            return bytes_response(blob) if blob else not_found(f"bundle {rest!r}")
+        for folder in (self.web, self.dist):
+            if folder is not None and slug == folder.slug:
+                file = folder.files.get(rest)
+                return file_response(request, file) if file else not_found(f"{folder.name} file {rest!r}")
+        return not_found(f"{path!r}")
+
+    # -- widgets ------------------------------------------------------------------
+    def widget(self, target: type | Callable[..., Any] | str, *, key: str | None = None, mode: str = "worker", **kwargs: Any) -> FT:
+        """A placeholder that the page runtime turns into the widget ``target(**kwargs)``.
+
+        ``target`` is an ``anywidget.AnyWidget`` subclass or a function returning a widget, given
+        as the object or as ``"module:name"``. ``kwargs`` must be JSON values. Calls with the
+        same ``key`` on one page share one model (two views that stay in sync).
+        """
+        if mode not in MODES:
+            raise WidgetSpecError(f"[fh-anywidget] mode {mode!r} is not supported; use one of: {', '.join(MODES)}")
+        if key is not None and not isinstance(key, str):
+            raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
+        spec_name, module = self._resolve(target)
+        check_kwargs(spec_name, kwargs)
+        spec = {
+            "key": key if key is not None else uuid.uuid4().hex,
+            "mode": mode,
+            "target": spec_name,
+            "kwargs": kwargs,
+            "bundles": self._bundles(spec_name, module),
+        }
+        if self.dist_problem:
+            return Div(Div(self.dist_problem, cls="fh-anywidget-error", role="alert"), cls="fh-anywidget",
+                       data_fh_anywidget_target=spec_name)
+        return Div(Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
+                   data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
+
+    def _resolve(self, target: Any) -> tuple[str, ModuleType | None]:
+        if isinstance(target, str):
+            if not _NAME.match(target):
+                raise WidgetSpecError(f"[fh-anywidget] target {target!r} must be a widget class, a function, or a 'module:name' string")
+            module_name = target.partition(":")[0]
+            return target, self._module_named(module_name, target)
+        if not callable(target):
+            raise WidgetSpecError(f"[fh-anywidget] target {target!r} is a {type(target).__name__}; pass a widget class, "
+                                  "a function returning a widget, or 'module:name'")
+        module_name, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", "")
+        name = getattr(target, "__name__", repr(target))
+        if module_name in (None, "__main__"):
+            raise WidgetSpecError(
+                f"[fh-anywidget] {name} is defined in the script being run (__main__), which the browser cannot import "
+                "without your server code; move it into a module of its own (e.g. widgets.py) and import it from there")
+        if "<locals>" in qualname or "<lambda>" in qualname:
+            raise WidgetSpecError(f"[fh-anywidget] {name} is defined inside a function; define it at module level so the "
+                                  "browser can import it by name")
+        return f"{module_name}:{qualname}", sys.modules.get(module_name)
+
+    def _module_named(self, module_name: str, target: str) -> ModuleType | None:
+        top = module_name.split(".")[0]
+        if normalize(top) in self.package_names or top in sys.modules and bundles.is_installed(sys.modules[top]):
+            return sys.modules.get(module_name)
+        spec = importlib.util.find_spec(top)
+        if spec is None:
+            raise WidgetSpecError(f"[fh-anywidget] cannot find module {top!r} for target {target!r}: install it, or, if it is "
+                                  "a PyPI package the browser needs, name it in AnyWidgetHost(app, packages=[...])")
+        return importlib.import_module(module_name)
+
+    def _bundles(self, target: str, module: ModuleType | None) -> list[str]:
+        urls: list[str] = []
+        for mod in [module, *self.extra_modules]:
+            if mod is None:
+                continue
+            if bundles.is_installed(mod):
+                top = mod.__name__.split(".")[0]
+                dist_name = _distribution_of(top)
+                if dist_name not in self.package_names and mod is module and not self._in_stack(dist_name):
+                    raise WidgetSpecError(
+                        f"[fh-anywidget] {target} comes from the installed package {dist_name!r}, which the browser does "
+                        f"not have: add it with AnyWidgetHost(app, packages=[{dist_name!r}]) and run `fh-anywidget dist`")
+                continue
+            try:
+                urls.append(self._add_blob(bundles.bundle_for(mod)))
+            except bundles.BundleError as exc:
+                raise WidgetSpecError(str(exc)) from None
+        return urls
+
+    def _in_stack(self, dist_name: str) -> bool:
+        return bool(self.manifest) and dist_name in {normalize(n) for n in self.manifest.get("stack", [])}
+
+
+def _distribution_of(top_module: str) -> str:
+    from importlib.metadata import packages_distributions  # noqa: PLC0415
+
+    names = packages_distributions().get(top_module) or [top_module]
+    return normalize(names[0])
+
+
+def _kernel_files() -> list[tuple[str, Path]]:
+    """The part of this package that runs in the worker: the kernel and the protocol names."""
+    here = Path(__file__).resolve().parent
+    return [(f"fh_anywidget/{n}", here / n) for n in ("__init__.py", "protocol.py", "kernel.py", "bridge.py")]
+
+
+def check_kwargs(target: str, kwargs: dict[str, Any]) -> None:
+    """Refuse, naming the argument, anything the page cannot carry to the browser's Python."""
+    for name, value in kwargs.items():
+        problem = _json_problem(value)
+        if problem:
+            raise WidgetSpecError(
+                f"[fh-anywidget] host.widget({target}, {name}=...): {problem}. Widget arguments travel to the browser as "
+                "JSON: pass dict, list, str, int, float, bool or None, and build richer values inside the widget")
+
+
+def _json_problem(value: Any, where: str = "the value") -> str | None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where} is {value!r}, which JSON cannot hold"
+    if isinstance(value, (list, tuple)):
+        return next((p for i, v in enumerate(value) if (p := _json_problem(v, f"{where}[{i}]"))), None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{where} has the key {k!r}, but JSON object keys must be strings"
+            if (p := _json_problem(v, f"{where}[{k!r}]")):
+                return p
+        return None
+    return f"{where} is a {type(value).__name__} ({value!r:.60}), which is not JSON"

@@ -1,0 +1,46 @@
+"""The names of the fh-anywidget protocol, defined once (mirrored by web/protocol.js).
+
+See docs/protocol.md. Every message is a JSON-able ``dict`` plus a list of binary buffers.
+The comm messages carry exactly the ``data`` of the Jupyter widget messages, protocol v2.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypedDict
+
+PROTOCOL_VERSION: Final = "2.1.0"
+"""The Jupyter widget message protocol version that comm_open metadata announces."""
+
+WIDGET_TARGET: Final = "jupyter.widget"
+
+# message types, page -> Python
+CREATE: Final = "create"
+COMM_MSG: Final = "comm_msg"
+COMM_CLOSE: Final = "comm_close"
+# message types, Python -> page
+COMM_OPEN: Final = "comm_open"
+CREATED: Final = "created"
+ERROR: Final = "error"
+# worker-only messages (the worker's own JavaScript)
+BOOT: Final = "boot"
+STATUS: Final = "status"
+READY: Final = "ready"
+
+# data.method values of comm_msg
+UPDATE: Final = "update"
+ECHO_UPDATE: Final = "echo_update"
+REQUEST_STATE: Final = "request_state"
+CUSTOM: Final = "custom"
+
+PAGE_TO_PYTHON: Final = frozenset({CREATE, COMM_MSG, COMM_CLOSE})
+PAGE_METHODS: Final = frozenset({UPDATE, REQUEST_STATE, CUSTOM})
+
+
+class ErrorInfo(TypedDict):
+    type: str
+    message: str
+    traceback: str
+
+
+Message = dict[str, Any]
+"""A protocol message: a dict with a ``type`` key (see docs/protocol.md)."""

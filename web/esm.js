@@ -1,0 +1,109 @@
+// Load a widget's ES module from `_esm` and normalise it to `{initialize?, render?}`.
+// @ts-check
+
+import { isURL } from "./urls.js";
+
+/**
+ * @typedef {object} WidgetDefinition  What a widget module provides (the AFM).
+ * @property {(context: {model: any, signal: AbortSignal, experimental: any}) => any} [initialize]
+ * @property {(context: {model: any, el: HTMLElement, signal: AbortSignal, host: any, experimental: any}) => any} [render]
+ *
+ * @typedef {object} LoadOptions
+ * @property {(url: string) => Promise<any>} [importModule]  Imports a URL (default: dynamic `import()`).
+ * @property {(text: string) => {url: string, release(): void}} [textToURL]
+ *   Makes an importable URL of inline module text (default: a Blob URL, revoked after import).
+ * @property {string} [name]  Names the widget in messages (its `_anywidget_id` or model id).
+ */
+
+/** @param {string} url */
+const defaultImport = (url) => import(/* webpackIgnore: true */ /* @vite-ignore */ url);
+
+/** @param {string} text */
+function blobURL(text) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+  return { url, release: () => URL.revokeObjectURL(url) };
+}
+
+/** Modules already warned about the legacy `export function render`. */
+const warnedLegacy = new Set();
+
+/**
+ * Import `_esm` (inline text or a URL) and return the module namespace.
+ * @param {string} esm
+ * @param {LoadOptions} [options]
+ */
+export async function importESM(esm, { importModule = defaultImport, textToURL = blobURL, name = "widget" } = {}) {
+  if (typeof esm !== "string" || esm.trim() === "") {
+    throw new Error(`[fh-anywidget] ${name} has no _esm: give the widget class an _esm (module text, a Path or a URL)`);
+  }
+  if (isURL(esm)) return importModule(esm);
+  const { url, release } = textToURL(esm);
+  try {
+    return await importModule(url);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Turn a module namespace into a widget definition, as anywidget does: a default export
+ * object; a default export function returning one (called now, may be async); or, with a
+ * deprecation warning, a named `render` export.
+ * @param {any} mod
+ * @param {{name?: string, key?: string}} [options]  `key` identifies the module for the once-only warning.
+ * @returns {Promise<WidgetDefinition>}
+ */
+export async function normaliseModule(mod, { name = "widget", key = name } = {}) {
+  const expected =
+    "export default { initialize?, render? }, or export default a function returning that object " +
+    "(e.g. `function render({ model, el }) { ... }; export default { render };`)";
+  if (mod && mod.default !== undefined) {
+    const value = typeof mod.default === "function" ? await mod.default() : mod.default;
+    return checkDefinition(value, name, expected);
+  }
+  if (mod && typeof mod.render === "function") {
+    if (!warnedLegacy.has(key)) {
+      warnedLegacy.add(key);
+      console.warn(
+        `[fh-anywidget] ${name}: a named \`export function render\` is deprecated; ` +
+          "remove `export` from it and add `export default { render };`",
+      );
+    }
+    return { initialize: typeof mod.initialize === "function" ? mod.initialize : undefined, render: mod.render };
+  }
+  const exported = mod ? Object.keys(mod).join(", ") || "nothing" : "nothing";
+  throw new Error(`[fh-anywidget] the _esm of ${name} exports ${exported}; it must ${expected}`);
+}
+
+/**
+ * @param {any} value @param {string} name @param {string} expected
+ * @returns {WidgetDefinition}
+ */
+function checkDefinition(value, name, expected) {
+  if (!value || typeof value !== "object") {
+    throw new Error(`[fh-anywidget] the default export of ${name}'s _esm gave ${describe(value)}; it must ${expected}`);
+  }
+  for (const hook of ["initialize", "render"]) {
+    if (value[hook] !== undefined && typeof value[hook] !== "function") {
+      throw new Error(`[fh-anywidget] ${name}'s _esm exports ${hook} as ${describe(value[hook])}; ${hook} must be a function`);
+    }
+  }
+  return { initialize: value.initialize, render: value.render };
+}
+
+/** @param {unknown} value */
+function describe(value) {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Import `_esm` and normalise it.
+ * @param {string} esm
+ * @param {LoadOptions} [options]
+ */
+export async function loadWidget(esm, options = {}) {
+  const mod = await importESM(esm, options);
+  return normaliseModule(mod, { name: options.name, key: esm });
+}

@@ -1,0 +1,73 @@
+// The names of the fh-anywidget protocol, defined once for the page (mirrors
+// py/fh_anywidget/protocol.py; see docs/protocol.md). Every message is a JSON-able
+// object plus a list of binary buffers.
+// @ts-check
+
+/** The Jupyter widget message protocol version that comm_open metadata announces. */
+export const PROTOCOL_VERSION = "2.1.0";
+export const WIDGET_TARGET = "jupyter.widget";
+
+// message types, page -> Python
+export const CREATE = "create";
+export const COMM_MSG = "comm_msg";
+export const COMM_CLOSE = "comm_close";
+// message types, Python -> page
+export const COMM_OPEN = "comm_open";
+export const CREATED = "created";
+export const ERROR = "error";
+// worker-only messages (the worker's own JavaScript)
+export const BOOT = "boot";
+export const STATUS = "status";
+export const READY = "ready";
+
+// data.method values of comm_msg
+export const UPDATE = "update";
+export const ECHO_UPDATE = "echo_update";
+export const REQUEST_STATE = "request_state";
+export const CUSTOM = "custom";
+
+/** The prefix of 0.11 widget references (`anywidget.WidgetTrait`). */
+export const WIDGET_REF_PREFIX = "anywidget:";
+
+/**
+ * @typedef {{type: string, message: string, traceback: string}} ErrorInfo
+ *   A Python exception (or a JavaScript one, with the stack as `traceback`).
+ *
+ * @typedef {Record<string, any>} State  A model's attributes.
+ *
+ * @typedef {{state: State, buffer_paths: Array<Array<string | number>>}} StateData
+ *
+ * @typedef {{method: "update", state: State, buffer_paths?: Array<Array<string | number>>}} UpdateData
+ * @typedef {{method: "echo_update", state: State, buffer_paths?: Array<Array<string | number>>}} EchoUpdateData
+ * @typedef {{method: "request_state"}} RequestStateData
+ * @typedef {{method: "custom", content: any}} CustomData
+ * @typedef {UpdateData | EchoUpdateData | RequestStateData | CustomData} CommData
+ *
+ * @typedef {{key: string, mode?: string, target: string, kwargs?: Record<string, any>, bundles?: string[]}} WidgetSpec
+ *   What a placeholder's `data-fh-anywidget` holds.
+ *
+ * @typedef {{type: "create", key: string, target: string, kwargs: Record<string, any>, bundles: string[]}} CreateMessage
+ * @typedef {{type: "comm_msg", comm_id: string, data: CommData, seq: number}} PageCommMessage
+ * @typedef {{type: "comm_close", comm_id: string}} CommCloseMessage
+ * @typedef {{type: "boot", config: BootConfig}} BootMessage
+ *
+ * @typedef {{type: "comm_open", comm_id: string, target_name: string, data: StateData, metadata?: {version: string}}} CommOpenMessage
+ * @typedef {{type: "comm_msg", comm_id: string, data: CommData, parent: number | null}} PythonCommMessage
+ * @typedef {{type: "created", key: string, model_id: string}} CreatedMessage
+ * @typedef {{type: "error", key?: string, comm_id?: string, fatal?: boolean, error: ErrorInfo}} ErrorMessage
+ * @typedef {{type: "status", stage: string, percent: number, detail?: string}} StatusMessage
+ * @typedef {{type: "ready", timings?: Record<string, number>}} ReadyMessage
+ *
+ * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
+ * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage} PythonMessage
+ *
+ * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string}} BootConfig
+ *
+ * @typedef {object} Transport  How messages cross to Python (worker: postMessage; server: WebSocket).
+ * @property {(msg: PageMessage, buffers?: ArrayBuffer[]) => void} send
+ *   Send one message. The transport must not detach the caller's buffers.
+ * @property {((msg: PythonMessage, buffers: ArrayBuffer[]) => void) | null} onmessage
+ *   Set by the manager; the transport calls it for every message from Python, and turns its
+ *   own failures into `error` messages (with `fatal: true` when nothing more will arrive).
+ * @property {() => void} close
+ */
