@@ -25,19 +25,16 @@ ensure_chromium() {
   [ -x "$CHROMIUM" ] || die "apt-get installed chromium, but $CHROMIUM is still missing"
 }
 
-# The newest Python 3.12+ on this machine (the test extras need 3.12), else python3; FHAW_PYTHON wins.
+# A Python 3.11+ for the venv: FHAW_PYTHON if set, else python3.
 pick_python() {
-  local candidate pyenv_pythons=()
-  if command -v pyenv >/dev/null; then
-    pyenv_pythons=("$(pyenv root)"/versions/3.13*/bin/python3 "$(pyenv root)"/versions/3.12*/bin/python3)
-  fi
-  for candidate in ${FHAW_PYTHON:-} python3.13 python3.12 "${pyenv_pythons[@]}" python3; do
-    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+  local candidate
+  for candidate in ${FHAW_PYTHON:-} python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
       echo "$candidate"
       return
     fi
   done
-  die "no Python 3.12+ found (the test extras need it): install python3 and python3-venv, or set FHAW_PYTHON"
+  die "no Python 3.11+ found: install python3 and python3-venv, or set FHAW_PYTHON"
 }
 
 # .venv with this package and its test extras; reinstalled when pyproject.toml changes.

@@ -87,7 +87,9 @@ export class Model {
 
   /**
    * Set attributes on the page; `change:<key>` (with `(model, value)`) and then `change`
-   * fire at once for the values that actually changed. Python sees them on `save_changes`.
+   * fire at once for the values that actually changed. Python sees every key given on
+   * `save_changes`, changed or not: widgets often mutate the object `get()` returned and set
+   * it back, which compares equal to itself but is news to Python.
    * @param {string | Record<string, any>} key
    * @param {any} [value]
    */
@@ -96,7 +98,8 @@ export class Model {
     if (!attrs || typeof attrs !== "object") {
       throw new TypeError(`[fh-anywidget] model.set takes (name, value) or an object of values, got ${typeof key}`);
     }
-    for (const name of this.#assign(attrs)) this.#dirty.add(name);
+    this.#assign(attrs);
+    for (const name of Object.keys(attrs)) this.#dirty.add(name);
   }
 
   /** Send the attributes changed since the last save_changes to Python, as one update. */

@@ -61,7 +61,10 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage} PythonMessage
  *
- * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string}} BootConfig
+ * @typedef {{url: string, size: number, packURL: string, sitePackages: string}} SnapshotConfig
+ *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs.
+ * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string,
+ *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null}} BootConfig
  *
  * @typedef {object} Transport  How messages cross to Python (worker: postMessage; server: WebSocket).
  * @property {(msg: PageMessage, buffers?: ArrayBuffer[]) => void} send

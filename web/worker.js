@@ -2,6 +2,7 @@
 // and relays the protocol (docs/protocol.md) between the page and fh_anywidget.kernel.
 // Nothing is fetched from anywhere but the URLs the page's boot config names.
 // @ts-check
+import { writePack } from "./pack.js";
 import { BOOT, CREATE, ERROR, READY, STATUS } from "./protocol.js";
 
 /** @typedef {{type: string, [key: string]: any}} Message */
@@ -72,16 +73,78 @@ async function boot(config) {
   }
   const indexURL = absolute(config.indexURL);
   status("Loading Python", 5);
-  const kernelBundle = fetchBytes(absolute(config.kernelBundle)); // in parallel with the runtime
-  const { loadPyodide } = await import(indexURL + "pyodide.mjs");
-  pyodide = await loadPyodide({
+  const kernelBundle = settled(fetchBytes(absolute(config.kernelBundle))); // in parallel with the runtime
+  const loader = import(indexURL + "pyodide.mjs");
+  if (config.snapshot) {
+    try {
+      await restoreSnapshot(config, indexURL, loader);
+    } catch (err) {
+      pyodide = null;
+      console.warn(
+        `[fh-anywidget] could not restore Python from the memory snapshot (${err instanceof Error ? err.message : err}); ` +
+          "booting from the packages instead (slower). Rebuild the distribution with `fh-anywidget dist module:app` and restart the server.",
+      );
+    }
+  } else {
+    console.warn(`[fh-anywidget] booting Python without the memory snapshot (slower first load): ${config.snapshotProblem || "none was given"}`);
+  }
+  if (!pyodide) await bootFromPackages(config, indexURL, loader);
+  await unpack(await kernelBundle, `${SITE}/kernel`);
+  status("Importing widgets", 80);
+  const bridge = pyodide.pyimport("fh_anywidget.bridge");
+  handleInPython = bridge.start(
+    (/** @type {string} */ text, /** @type {any} */ arrays) => {
+      const list = /** @type {Uint8Array[]} */ (arrays);
+      const buffers = list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer));
+      post(JSON.parse(text), /** @type {ArrayBuffer[]} */ (buffers));
+    },
+  );
+  bridge.destroy();
+  mark("imported");
+  post({ type: READY, timings });
+}
+
+/** The pyodide options both boots share. @param {BootConfig} config @param {string} indexURL */
+function pyodideOptions(config, indexURL) {
+  return {
     indexURL,
     lockFileURL: absolute(config.lockFileURL),
     packageBaseUrl: indexURL, // never the CDN: a package missing here is an error, not a download
     fullStdLib: false,
     stdout: (/** @type {string} */ s) => console.log(s),
     stderr: (/** @type {string} */ s) => console.warn(s),
-  });
+  };
+}
+
+/** The fast boot: restore the memory snapshot `fh-anywidget dist` made (Python with the stack,
+ * the kernel and the app's packages imported), then write back the site-packages files it was
+ * made with (a snapshot holds memory, not files). Sets `pyodide`; throws if anything fails.
+ * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader */
+async function restoreSnapshot(config, indexURL, loader) {
+  const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
+  const memory = settled(fetchGunzip(absolute(snapshot.url), snapshot.size));
+  const pack = settled(fetchBytes(absolute(snapshot.packURL)));
+  const { loadPyodide } = await loader;
+  status("Restoring Python", 20);
+  const unpatch = growMemoryOnInstantiate(snapshot.size);
+  try {
+    pyodide = await loadPyodide({ ...pyodideOptions(config, indexURL), _loadSnapshot: memory });
+  } finally {
+    unpatch();
+  }
+  mark("restored");
+  const files = writePack(pyodide.FS, new Uint8Array(await pack), snapshot.sitePackages);
+  // every visitor restores the same memory: give `random` a seed of its own
+  pyodide.runPython("import importlib, sys\nimportlib.invalidate_caches()\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  mark("files");
+  console.info(`[fh-anywidget] Python restored from the memory snapshot in ${timings.restored} ms (${files} files written)`);
+}
+
+/** The slow boot (and the fallback): start Python, then install the packages from the lock.
+ * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader */
+async function bootFromPackages(config, indexURL, loader) {
+  const { loadPyodide } = await loader;
+  pyodide = await loadPyodide(pyodideOptions(config, indexURL));
   mark("pyodide");
   const total = config.packages.length;
   let loaded = 0;
@@ -97,19 +160,55 @@ async function boot(config) {
     errorCallback: (/** @type {string} */ line) => console.warn(line),
   });
   mark("packages");
-  await unpack(await kernelBundle, `${SITE}/kernel`);
-  status("Importing widgets", 80);
-  const bridge = pyodide.pyimport("fh_anywidget.bridge");
-  handleInPython = bridge.start(
-    (/** @type {string} */ text, /** @type {any} */ arrays) => {
-      const list = /** @type {Uint8Array[]} */ (arrays);
-      const buffers = list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer));
-      post(JSON.parse(text), /** @type {ArrayBuffer[]} */ (buffers));
-    },
-  );
-  bridge.destroy();
-  mark("imported");
-  post({ type: READY, timings });
+}
+
+/** A snapshot is bigger than the memory the wasm module starts with, and restoring it into a
+ * smaller one fails (RangeError in restoreSnapshot): grow the instance's memory as soon as it
+ * exists, before Pyodide copies the snapshot in. Returns the function that undoes the patch.
+ * @param {number} bytes */
+function growMemoryOnInstantiate(bytes) {
+  const wasm = /** @type {any} */ (WebAssembly);
+  const originals = { instantiate: wasm.instantiate, instantiateStreaming: wasm.instantiateStreaming };
+  const pages = Math.ceil(bytes / 65536);
+  /** @param {Function} original */
+  const growing = (original) =>
+    async function (/** @type {any[]} */ ...args) {
+      const result = await original.apply(WebAssembly, args);
+      const memory = (result.instance ?? result).exports.memory;
+      const have = memory.buffer.byteLength / 65536;
+      if (memory instanceof WebAssembly.Memory && pages > have) memory.grow(pages - have);
+      return result;
+    };
+  wasm.instantiate = growing(originals.instantiate);
+  wasm.instantiateStreaming = growing(originals.instantiateStreaming);
+  return () => Object.assign(wasm, originals);
+}
+
+/** A promise that never counts as an unhandled rejection (it is awaited later, maybe not at all).
+ * @template T @param {Promise<T>} promise */
+function settled(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** Fetch a `.gz` file and gunzip it in the worker (DecompressionStream) into a buffer of the
+ * `size` the manifest gives, with no intermediate copies.
+ * @param {string} url @param {number} size */
+async function fetchGunzip(url, size) {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new Error(`[fh-anywidget] ${url} answered ${response.status}`);
+  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (offset + value.length > size) throw new Error(`[fh-anywidget] ${url} is bigger than the ${size} bytes the manifest says`);
+    out.set(value, offset);
+    offset += value.length;
+  }
+  if (offset !== size) throw new Error(`[fh-anywidget] ${url} has ${offset} bytes, not the ${size} the manifest says`);
+  return out;
 }
 
 /** @param {string} url */

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fasthtml.common import H2, A, Li, Main, Nav, P, Section, Style, Title, Ul, fast_app
+from fasthtml.common import H1, H2, A, Li, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
 from examples.widgets import Counter, Echo, Failing, FragileCounter, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
@@ -24,6 +24,7 @@ host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyod
 CSS = Style("""
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
 section { border: 1px solid #ddd; border-radius: 6px; padding: 0.5rem 1rem 1rem; margin: 1rem 0; }
+h1 { font-size: 1.4rem; }
 h2 { font-size: 1.1rem; margin: 0.3rem 0 0.6rem; }
 nav a { margin-right: 1rem; }
 """)
@@ -40,7 +41,7 @@ PAGES = {
 
 def page(title: str, *sections):
     nav = Nav(*[A(name, href=path) for path, name in PAGES.items()])
-    return Title(f"fh-anywidget demo: {title}"), CSS, Main(nav, H2(title), *sections)
+    return Title(f"fh-anywidget demo: {title}"), CSS, Main(nav, H1(title), *sections)
 
 
 def counter_section():

@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     dist.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: %(default)s)")
     dist.add_argument("--cache", type=Path, default=None, help="download cache (default: build/.cache)")
+    dist.add_argument(
+        "--no-snapshot", dest="snapshot", action="store_false",
+        help="skip the memory snapshot (made with Node.js) that lets the worker start in about a second",
+    )  # fmt: skip
     dist.set_defaults(run=run_dist)
 
     # Hidden: for maintainers, regenerates py/fh_anywidget/pins/.
@@ -54,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_dist(args: argparse.Namespace) -> int:
     packages = [*app_packages(args.app), *args.package] if args.app else list(args.package)
-    manifest = build_dist(args.out, packages, cache=args.cache, report=_say)
+    manifest = build_dist(args.out, packages, cache=args.cache, report=_say, snapshot=args.snapshot)
     print(f"{args.out} {manifest.hash}")
     return 0
 

@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from . import bundles
 from .assets import AssetDir, Blob, bytes_response, file_response, not_found
+from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
 
 log = logging.getLogger("fh_anywidget")
 
@@ -96,6 +97,7 @@ class AnyWidgetHost:
         self.dist: AssetDir | None = None
         self.manifest: dict[str, Any] | None = None
         self.dist_problem: str | None = None
+        self.snapshot = SnapshotCheck(None, "the Python distribution is missing")
         self.extra_modules = [m if isinstance(m, ModuleType) else importlib.import_module(m) for m in modules]
         self._blobs: dict[str, Blob] = {}
         self.load_dist()
@@ -119,6 +121,10 @@ class AnyWidgetHost:
                 f"The browser's Python distribution in {self.dist_dir} lacks {', '.join(missing)}: {fix}." if missing else None
             )
             self.dist = AssetDir("pyodide", self.dist_dir)
+            self.snapshot = check_snapshot(self.dist_dir, self.manifest, kernel_hash())
+            if self.snapshot.problem:
+                log.warning("[fh-anywidget] the worker will boot without its memory snapshot (slower first loads): %s",
+                            self.snapshot.problem)
         if self.dist_problem:
             log.warning("[fh-anywidget] %s", self.dist_problem)
 
@@ -141,8 +147,17 @@ class AnyWidgetHost:
                 "lockFileURL": dist + "pyodide-lock.json" if dist else None,
                 "packages": packages,
                 "kernelBundle": self.kernel_bundle,
+                **self._snapshot_config(dist),
             },
         }
+
+    def _snapshot_config(self, dist: str | None) -> dict[str, Any]:
+        """The boot config's `snapshot` (URLs of the snapshot and its pack) or `snapshotProblem`."""
+        entry = self.snapshot.entry
+        if dist is None or entry is None:
+            return {"snapshot": None, "snapshotProblem": self.snapshot.problem}
+        return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], "packURL": dist + entry["pack"],
+                             "sitePackages": entry["site_packages"]}}
 
     def runtime_script(self) -> FT:
         return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(self.runtime_config()))
@@ -249,8 +264,7 @@ def _distribution_of(top_module: str) -> str:
 
 def _kernel_files() -> list[tuple[str, Path]]:
     """The part of this package that runs in the worker: the kernel and the protocol names."""
-    here = Path(__file__).resolve().parent
-    return [(f"fh_anywidget/{n}", here / n) for n in ("__init__.py", "protocol.py", "kernel.py", "bridge.py")]
+    return kernel_files()
 
 
 def check_kwargs(target: str, kwargs: dict[str, Any]) -> None:

@@ -115,7 +115,7 @@ class Kernel:
 
     def send_error(self, exc: BaseException, *, key: str | None = None, comm_id: str | None = None) -> None:
         """Report a Python exception to the page, where it is shown in the widget's element."""
-        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        tb = "".join(traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__)))
         print(tb, file=sys.stderr, end="")
         msg: dict[str, Any] = {"type": P.ERROR, "error": {"type": type(exc).__name__, "message": str(exc), "traceback": tb}}
         if key is not None:
@@ -307,6 +307,13 @@ def _bytes_for_bytes_traits(comm_id: str, paths: Sequence[Any], views: list[memo
         if isinstance(path, list) and len(path) == 1 and isinstance(traits.get(path[0]), Bytes):
             out[i] = views[i].tobytes()
     return out
+
+
+def _user_frames(tb: Any) -> Any:
+    """Skip the kernel's own frames at the top of a traceback: the reader's code comes first."""
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return tb
 
 
 def _finite(value: Any) -> Any:

@@ -37,14 +37,25 @@ describe("Model get/set", () => {
     assert.deepEqual(names, ["a", "change"]);
   });
 
-  test("setting an equal value (deep) fires nothing and sends nothing", () => {
+  test("setting an equal value (deep) fires no change event but is still sent to Python", () => {
     const { model, sent } = recordingModel({ list: [1, { x: 2 }] });
     let fired = 0;
     model.on("change", () => fired++);
     model.set("list", [1, { x: 2 }]);
     model.save_changes();
     assert.equal(fired, 0);
-    assert.equal(sent.length, 0);
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0].data.state, { list: [1, { x: 2 }] });
+  });
+
+  test("a value mutated in place and set back reaches Python (drawdata does this)", () => {
+    const { model, sent } = recordingModel({ points: [] });
+    const points = model.get("points");
+    points.push({ x: 1, y: 2 });
+    model.set("points", points);
+    model.save_changes();
+    assert.equal(sent.length, 1);
+    assert.deepEqual(sent[0].data.state, { points: [{ x: 1, y: 2 }] });
   });
 
   test("isEqual compares binary data by bytes and type", () => {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -23,6 +23,7 @@ from .fetch import (
 from .lock import UNNEEDED, build_lock, dependency_order
 from .manifest import MANIFEST_NAME, Manifest, content_hash
 from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
+from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel, sha256_file
 
 # The files of the npm package the dist needs. pyodide.js is the CommonJS loader that
@@ -44,12 +45,16 @@ def build_dist(
     npm_pin: Path = NPM_PIN,
     wheel_pins: Path = WORKER_PINS,
     report: Callable[[str], None] | None = None,
+    snapshot: bool = True,
+    snapshot_runner: Runner = run_node,
 ) -> Manifest:
     """Build the offline Pyodide dist in `out` and return its manifest.
 
     `packages` are pip requirement strings of extra packages for the worker (with their
     dependencies). Downloads are kept in `cache` (default `$FH_ANYWIDGET_CACHE` or
     `build/.cache`); a warm cache builds without network. Same inputs give identical files.
+    With `snapshot` (the default) it also makes the memory snapshot the worker boots from
+    (dist/snapshot.py; needs Node.js), and it always writes `.gz` twins of the big files.
     Raises `DistError` for anything the user can fix.
     """
     out = Path(out)
@@ -76,7 +81,17 @@ def build_dist(
     lock = build_lock(npm_lock.data, stack + extras)
     core = {name: npm_files[name] for name in CORE_FILES}
     build_id = _build_id(core["pyodide.mjs"])
-    files = _write_files(out, core, [w.path for w in stack + extras], lock)
+    later = {n + ".gz" for n in GZIP_CANDIDATES} | ({SNAPSHOT_NAME, PACK_NAME} if snapshot else set())
+    _write_files(out, core, [w.path for w in stack + extras], lock, keep=later)
+    snapshot_entry = None
+    if snapshot:
+        snapshot_entry = build_snapshot(
+            out, wheels=[out / w.path.name for w in stack + extras], extras=extras, build_id=build_id,
+            python=target.python, cache=cache, runner=snapshot_runner, report=say,
+        )  # fmt: skip
+    for name, (plain, packed) in write_gzip_twins(out).items():
+        say(f"{name}: {plain / 1e6:.2f} MB, {packed / 1e6:.2f} MB gzip")
+    files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file() and p.name != MANIFEST_NAME}
 
     stack_names = dependency_order(lock, [w.name for w in stack])
     manifest = Manifest(
@@ -87,6 +102,7 @@ def build_dist(
         packages=tuple(n for n in dependency_order(lock, [w.name for w in extras]) if n not in stack_names),
         files=files,
         hash=content_hash(files),
+        snapshot=snapshot_entry,
     )
     _write_if_changed(out / MANIFEST_NAME, manifest.to_json().encode("utf-8"))
     say(f"wrote {out} ({len(lock['packages'])} wheels, hash {manifest.hash[:12]})")
@@ -128,8 +144,11 @@ def _build_id(loader: bytes) -> str:
     return match.group(1).decode("ascii")
 
 
-def _write_files(out: Path, core: dict[str, bytes], wheels: list[Path], lock: dict) -> dict[str, str]:
-    """Write the dist's files into `out`, remove stale ones, and return name -> sha256."""
+def _write_files(
+    out: Path, core: dict[str, bytes], wheels: list[Path], lock: dict, keep: Collection[str] = ()
+) -> dict[str, str]:
+    """Write the dist's files into `out`, remove stale ones (but not those in `keep`, which a later
+    step writes), and return name -> sha256."""
     out.mkdir(parents=True, exist_ok=True)
     contents = dict(core)
     contents[LOCK_NAME] = (json.dumps(lock, indent=1, sort_keys=True) + "\n").encode("utf-8")
@@ -139,7 +158,7 @@ def _write_files(out: Path, core: dict[str, bytes], wheels: list[Path], lock: di
         _write_if_changed(out / wheel.name, wheel.read_bytes())
     wanted = set(contents) | {w.name for w in wheels} | {MANIFEST_NAME}
     for stale in sorted(out.iterdir()):
-        if stale.name not in wanted and stale.is_file():
+        if stale.name not in wanted | set(keep) and stale.is_file():
             stale.unlink()
     return {name: sha256_file(out / name) for name in sorted(wanted - {MANIFEST_NAME})}
 

@@ -31,6 +31,8 @@ class Manifest:
     packages: tuple[str, ...]
     files: Mapping[str, str] = field(repr=False)  # file name -> sha256, manifest excluded
     hash: str
+    snapshot: Mapping[str, Any] | None = None
+    """The memory snapshot (dist/snapshot.py `build_snapshot`), or None when built without one."""
 
     def to_json(self) -> str:
         """Deterministic JSON text (sorted keys, no timestamps)."""
@@ -44,6 +46,8 @@ class Manifest:
             "files": dict(sorted(self.files.items())),
             "hash": self.hash,
         }
+        if self.snapshot is not None:
+            data["snapshot"] = dict(self.snapshot)
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -72,4 +76,5 @@ def read_manifest(directory: Path | str) -> Manifest:
         packages=tuple(data["packages"]),
         files=dict(data["files"]),
         hash=data["hash"],
+        snapshot=data.get("snapshot"),
     )

@@ -1,0 +1,50 @@
+// Run by `fh-anywidget dist` (py/fh_anywidget/dist/snapshot.py) as `node make_snapshot.mjs JOB.json`:
+// boots the dist's own Pyodide in Node, offline, writes the site-packages pack and the kernel
+// modules into its file system, imports the worker stack, the kernel and the app's packages,
+// and saves a memory snapshot that the browser worker restores instead of booting.
+// Prints one JSON line on stdout: {"size": bytes, "failed": {module: error}, "seconds": s}.
+//
+// Why the files are written from JS and not installed with pyodide.loadPackage: a snapshot taken
+// after loadPackage fails ("Unexpected hiwire entry": it leaves JS objects referenced from Python).
+import fs from "node:fs";
+import { pathToFileURL } from "node:url";
+
+const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const started = performance.now();
+const { writePack } = await import(pathToFileURL(job.packModule).href);
+const dist = job.dist.endsWith("/") ? job.dist : job.dist + "/";
+const { loadPyodide } = await import(pathToFileURL(dist + "pyodide.mjs").href);
+
+const pyodide = await loadPyodide({
+  indexURL: dist,
+  lockFileURL: dist + "pyodide-lock.json",
+  packageBaseUrl: dist, // never the CDN
+  fullStdLib: false,
+  _makeSnapshot: true,
+  stdout: (/** @type {string} */ s) => console.error(s),
+  stderr: (/** @type {string} */ s) => console.error(s),
+});
+
+writePack(pyodide.FS, fs.readFileSync(job.pack), job.sitePackages);
+writePack(pyodide.FS, fs.readFileSync(job.kernelPack), job.kernelDir);
+
+const failed = JSON.parse(
+  pyodide.runPython(`
+import gc, importlib, json, sys
+sys.path.insert(0, ${JSON.stringify(job.kernelDir)})
+importlib.invalidate_caches()
+failed = {}
+for name in ${JSON.stringify(job.imports)}:
+    try:
+        importlib.import_module(name)
+    except BaseException as error:
+        failed[name] = f"{type(error).__name__}: {error}"
+del name
+gc.collect()
+json.dumps(failed)
+`),
+);
+
+const snapshot = pyodide.makeMemorySnapshot();
+fs.writeFileSync(job.out, snapshot);
+console.log(JSON.stringify({ size: snapshot.length, failed, seconds: (performance.now() - started) / 1000 }));

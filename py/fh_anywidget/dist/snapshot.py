@@ -1,0 +1,251 @@
+"""The fast-boot part of a dist: a Pyodide memory snapshot, the file pack it needs, gzip twins.
+
+The browser worker restores `snapshot.bin.gz` (Python with the worker stack, the fh_anywidget
+kernel and the app's packages already imported) instead of booting Python and installing wheels.
+A snapshot holds the wasm memory only, not Pyodide's file system, so the files of site-packages
+travel beside it as one pack (`site-packages.pack`, web/pack.js reads it) that the worker writes
+back before Python runs. The snapshot is made by Node with the dist's own Pyodide, offline
+(make_snapshot.mjs), and kept in the download cache under a key of everything it depends on, so
+rebuilding a dist that did not change reuses it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import struct
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..snapshot import KERNEL_DIR, kernel_files, kernel_hash, site_packages
+from .errors import DistError
+from .wheels import WheelInfo
+
+SNAPSHOT_NAME = "snapshot.bin.gz"
+PACK_NAME = "site-packages.pack"
+PACK_MAGIC = b"FHAWPK1\n"
+SCRIPT = Path(__file__).with_name("make_snapshot.mjs")
+GZIP_CANDIDATES = ("pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip", "pyodide-lock.json", PACK_NAME)
+"""The files served with a `.gz` twin when gzip makes them at least GZIP_MIN_SAVING smaller."""
+GZIP_MIN_SAVING = 0.10
+STACK_IMPORTS = ("anywidget", "ipywidgets", "traitlets", "comm", "IPython")
+KERNEL_IMPORTS = ("fh_anywidget.protocol", "fh_anywidget.kernel", "fh_anywidget.bridge")
+NOT_IMPORTED = frozenset({"tests", "test", "testing", "docs", "examples", "benchmarks"})
+"""Top-level folders some wheels ship by mistake: never imported into the snapshot."""
+NODE_HINT = "install Node.js 20+ (apt-get install -y nodejs) or build with --no-snapshot"
+
+
+@dataclass(frozen=True)
+class SnapshotJob:
+    """What make_snapshot.mjs is asked to do (written to a JSON file for it)."""
+
+    dist: Path
+    pack: Path
+    kernel_pack: Path
+    imports: tuple[str, ...]
+    out: Path
+    site_packages: str
+
+    def to_json(self, pack_module: Path) -> str:
+        return json.dumps({
+            "dist": str(self.dist.resolve()), "pack": str(self.pack), "kernelPack": str(self.kernel_pack),
+            "imports": list(self.imports), "out": str(self.out), "packModule": str(pack_module),
+            "sitePackages": self.site_packages, "kernelDir": KERNEL_DIR,
+        })  # fmt: skip
+
+
+Runner = Callable[[SnapshotJob], dict[str, Any]]
+"""Makes the raw snapshot file `job.out`; returns make_snapshot.mjs's report ({size, failed, ...})."""
+
+
+# ---------------------------------------------------------------- packs
+
+
+def pack_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """The pack of `(relative path, content)` pairs (format: web/pack.js)."""
+    listed = list(files)
+    index = json.dumps([[path, len(data)] for path, data in listed], separators=(",", ":")).encode("utf-8")
+    return b"".join([PACK_MAGIC, struct.pack("<I", len(index)), index, *(data for _, data in listed)])
+
+
+def wheel_files(wheels: Iterable[Path]) -> list[tuple[str, bytes]]:
+    """Every file the wheels install into site-packages, sorted by path (later wheels win)."""
+    files: dict[str, bytes] = {}
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as z:
+            for info in z.infolist():
+                name = info.filename
+                if info.is_dir() or "__pycache__/" in name or name.endswith(".pyc") or name.split("/")[0].endswith(".data"):
+                    continue
+                files[name] = z.read(info)
+    return sorted(files.items())
+
+
+def site_packages_pack(wheels: Iterable[Path]) -> bytes:
+    return pack_bytes(wheel_files(wheels))
+
+
+def kernel_pack() -> bytes:
+    """The kernel modules, laid out as the host's kernel bundle lays them out."""
+    return pack_bytes((name, path.read_bytes()) for name, path in sorted(kernel_files()))
+
+
+# ---------------------------------------------------------------- gzip twins
+
+
+def write_gzip_twins(out: Path, names: Sequence[str] = GZIP_CANDIDATES) -> dict[str, tuple[int, int]]:
+    """Write `NAME.gz` beside each file that gzip shrinks by GZIP_MIN_SAVING or more.
+
+    A twin that would not pay off is not written (and an old one is removed): e.g.
+    python_stdlib.zip is already compressed. Returns name -> (plain bytes, gzip bytes) for the
+    twins written. The server sends a twin with Content-Encoding: gzip to clients that accept it.
+    """
+    written = {}
+    for name in names:
+        path, twin = out / name, out / (name + ".gz")
+        if not path.is_file():
+            twin.unlink(missing_ok=True)
+            continue
+        data = path.read_bytes()
+        packed = gzip.compress(data, compresslevel=9, mtime=0)
+        if len(packed) <= len(data) * (1 - GZIP_MIN_SAVING):
+            if not twin.is_file() or twin.read_bytes() != packed:
+                twin.write_bytes(packed)
+            written[name] = (len(data), len(packed))
+        else:
+            twin.unlink(missing_ok=True)
+    return written
+
+
+# ---------------------------------------------------------------- the snapshot
+
+
+def snapshot_imports(extras: Sequence[WheelInfo]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(required, optional) modules to import before the snapshot: the stack and the kernel
+    must import; the app's extra packages should (a failure there is reported, not fatal)."""
+    optional = tuple(dict.fromkeys(name for wheel in extras for name in wheel.imports if name not in NOT_IMPORTED))
+    return (*STACK_IMPORTS, *KERNEL_IMPORTS), optional
+
+
+def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: bytes, imports: Sequence[str]) -> str:
+    """A hash of everything the snapshot depends on."""
+    digest = hashlib.sha256()
+    for name in sorted(core_files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256((out / name).read_bytes()).digest())
+    for part in (pack, kernel, SCRIPT.read_bytes(), pack_module().read_bytes(), "\n".join(imports).encode()):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:32]
+
+
+def pack_module() -> Path:
+    from ..host import web_dir  # noqa: PLC0415 (the host pulls in FastHTML; only needed here)
+
+    return web_dir() / "pack.js"
+
+
+def run_node(job: SnapshotJob, node: str = "node") -> dict[str, Any]:
+    """The real runner: make_snapshot.mjs in Node."""
+    if shutil.which(node) is None:
+        raise DistError(f"making the memory snapshot needs Node.js, and `{node}` is not on PATH; {NODE_HINT}")
+    job_file = job.out.with_suffix(".job.json")
+    job_file.write_text(job.to_json(pack_module()))
+    result = subprocess.run([node, str(SCRIPT), str(job_file)], capture_output=True, text=True, check=False)
+    job_file.unlink(missing_ok=True)
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-15:])
+        raise DistError(f"making the memory snapshot failed (node exited {result.returncode}):\n{tail}\n"
+                        f"Build without it with --no-snapshot (first loads are then slower).")
+    try:
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise DistError(f"make_snapshot.mjs printed no report; its output was:\n{result.stdout[-2000:]}") from None
+
+
+def build_snapshot(
+    out: Path,
+    *,
+    wheels: Sequence[Path],
+    extras: Sequence[WheelInfo],
+    build_id: str,
+    python: str,
+    cache: Path,
+    runner: Runner = run_node,
+    report: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
+    """Write the pack and `snapshot.bin.gz` into `out`; return the manifest's `snapshot` entry.
+
+    `wheels` are every wheel of the dist (their files make the pack). The snapshot comes from
+    the cache when nothing it depends on changed. Raises DistError when it cannot be made.
+    """
+    pack = site_packages_pack(wheels)
+    _write_if_changed(out / PACK_NAME, pack)
+    kernel = kernel_pack()
+    required, optional = snapshot_imports(extras)
+    imports = (*required, *optional)
+    key = snapshot_key(out, ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"), pack, kernel, imports)
+    cached, cached_info = cache / "snapshots" / f"{key}.bin.gz", cache / "snapshots" / f"{key}.json"
+    if cached.is_file() and cached_info.is_file():
+        info = json.loads(cached_info.read_text())
+        report(f"memory snapshot: reused from the cache ({info['size'] / 1e6:.1f} MB)")
+    else:
+        report("memory snapshot: booting the dist's Pyodide in Node and importing " + ", ".join(imports))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="fhaw-snapshot-") as tmp:
+            tmp_dir = Path(tmp)
+            (tmp_dir / "site.pack").write_bytes(pack)
+            (tmp_dir / "kernel.pack").write_bytes(kernel)
+            job = SnapshotJob(out, tmp_dir / "site.pack", tmp_dir / "kernel.pack", imports, tmp_dir / "snapshot.bin",
+                              site_packages(python))
+            result = runner(job)
+            failed = dict(result.get("failed") or {})
+            broken = {name: error for name, error in failed.items() if name in required}
+            if broken:
+                raise DistError("the memory snapshot could not import " + "; ".join(f"{n} ({e})" for n, e in broken.items()))
+            raw = job.out.read_bytes()
+            check_snapshot_header(raw[:64], build_id)
+            partial = cached.with_suffix(".tmp")
+            with gzip.GzipFile(partial, "wb", compresslevel=6, mtime=0) as z:
+                z.write(raw)
+            partial.replace(cached)
+        info = {"size": len(raw), "failed": failed}
+        cached_info.write_text(json.dumps(info, sort_keys=True))
+        seconds = result.get("seconds")
+        report(f"memory snapshot: {len(raw) / 1e6:.1f} MB raw, {cached.stat().st_size / 1e6:.1f} MB gzip"
+               + (f", made in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""))
+    for name, error in sorted(info["failed"].items()):
+        report(f"memory snapshot: warning: `import {name}` failed in the worker ({error}); it is imported on first use instead")
+    _write_if_changed(out / SNAPSHOT_NAME, cached.read_bytes())
+    return {
+        "file": SNAPSHOT_NAME,
+        "size": info["size"],
+        "build_id": build_id,
+        "kernel_hash": kernel_hash(),
+        "pack": PACK_NAME,
+        "site_packages": site_packages(python),
+        "imports": list(imports),
+        "failed_imports": sorted(info["failed"]),
+    }
+
+
+def check_snapshot_header(head: bytes, build_id: str) -> None:
+    """Raise DistError unless `head` starts a snapshot made by the Pyodide build `build_id`."""
+    from ..snapshot import snapshot_build_id  # noqa: PLC0415
+
+    found = snapshot_build_id(head)
+    if found != build_id:
+        raise DistError(f"the memory snapshot was made by Pyodide build {found}, not this dist's {build_id}")
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
