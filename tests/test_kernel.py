@@ -164,7 +164,7 @@ def test_an_exception_in_the_constructor_is_reported_for_the_key_with_its_traceb
     assert msg["type"] == "error" and msg["key"] == "bad"
     assert msg["error"]["type"] == "ValueError"
     assert "the widget refuses to start" in msg["error"]["traceback"] and "Traceback" in msg["error"]["traceback"]
-    assert "in broken" in msg["error"]["traceback"] and "kernel.py" not in msg["error"]["traceback"]  # user code first
+    assert "in broken" in msg["error"]["traceback"] and "fh_anywidget/kernel.py" not in msg["error"]["traceback"]  # user code first
 
 
 def test_an_exception_in_a_custom_message_handler_is_reported_for_the_widget(page):
