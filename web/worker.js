@@ -101,6 +101,7 @@ async function boot(config) {
   );
   bridge.destroy();
   mark("imported");
+  timings.timeOrigin = performance.timeOrigin; // lines these ms up with the page's clock
   post({ type: READY, timings });
 }
 
@@ -122,9 +123,10 @@ function pyodideOptions(config, indexURL) {
  * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader */
 async function restoreSnapshot(config, indexURL, loader) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
-  const memory = settled(fetchGunzip(absolute(snapshot.url), snapshot.size));
+  const memory = settled(fetchGunzip(absolute(snapshot.url), snapshot.size).then((bytes) => (mark("snapshot"), bytes)));
   const pack = settled(fetchBytes(absolute(snapshot.packURL)));
   const { loadPyodide } = await loader;
+  mark("loader");
   status("Restoring Python", 20);
   const unpatch = growMemoryOnInstantiate(snapshot.size);
   try {
@@ -174,9 +176,10 @@ function growMemoryOnInstantiate(bytes) {
   const growing = (original) =>
     async function (/** @type {any[]} */ ...args) {
       const result = await original.apply(WebAssembly, args);
-      const memory = (result.instance ?? result).exports.memory;
-      const have = memory.buffer.byteLength / 65536;
-      if (memory instanceof WebAssembly.Memory && pages > have) memory.grow(pages - have);
+      const memory = (result.instance ?? result).exports.memory; // Pyodide also instantiates a tiny module without one
+      if (memory instanceof WebAssembly.Memory && pages > memory.buffer.byteLength / 65536) {
+        memory.grow(pages - memory.buffer.byteLength / 65536);
+      }
       return result;
     };
   wasm.instantiate = growing(originals.instantiate);

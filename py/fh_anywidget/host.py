@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import re
+import secrets
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -29,11 +30,12 @@ from starlette.routing import Route
 
 from . import bundles
 from .assets import AssetDir, Blob, bytes_response, file_response, not_found
+from .server import SCOPES, RenderContextMiddleware, WidgetServer
 from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
 
 log = logging.getLogger("fh_anywidget")
 
-MODES = ("worker",)
+MODES = ("worker", "server")
 _NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
@@ -75,6 +77,15 @@ class AnyWidgetHost:
         prefix: the URL path under which everything is served.
         modules: extra modules (objects or names) to ship to the worker with every widget,
             for widget modules that import sibling modules of their own.
+        secret: signs the grants of server-mode placeholders; default: the app's session
+            ``secret_key`` (so grants survive a restart), else a random one per process.
+        server_grace_seconds: how long a server-mode page's widgets outlive its socket, so
+            that a reconnect or a reload resumes them (default 30).
+        server_max_frame_bytes: the largest WebSocket frame a page may send (default 8 MiB);
+            keep it under the server's own limit (uvicorn ``--ws-max-size``, 16 MiB).
+        server_allowed_origins: origins besides the app's own that may open its WebSocket.
+        server_authorize: ``authorize(session) -> bool``, checked when a page connects (e.g.
+            ``lambda s: "auth" in s``); page renders are guarded by the app's own beforeware.
     """
 
     def __init__(
@@ -85,6 +96,11 @@ class AnyWidgetHost:
         dist_dir: str | Path = "build/pyodide",
         prefix: str = "/_fhaw",
         modules: Iterable[ModuleType | str] = (),
+        secret: str | bytes | None = None,
+        server_grace_seconds: float = 30.0,
+        server_max_frame_bytes: int = 8 * 1024 * 1024,
+        server_allowed_origins: Sequence[str] = (),
+        server_authorize: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         if not prefix.startswith("/") or prefix.endswith("/"):
             raise WidgetSpecError(f"[fh-anywidget] prefix {prefix!r} must start with '/' and not end with one, e.g. '/_fhaw'")
@@ -102,7 +118,14 @@ class AnyWidgetHost:
         self._blobs: dict[str, Blob] = {}
         self.load_dist()
         self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
+        self.server = WidgetServer(
+            secret=secret or getattr(app, "secret_key", None) or secrets.token_bytes(32),
+            grace_seconds=server_grace_seconds, max_frame_bytes=server_max_frame_bytes,
+            allowed_origins=server_allowed_origins, authorize=server_authorize,
+        )
         app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
+        app.router.routes.insert(0, self.server.route(prefix + "/ws"))
+        app.add_middleware(RenderContextMiddleware)
         app.hdrs = [*app.hdrs, self.runtime_script()]
         app.state.fh_anywidget = self
 
@@ -142,6 +165,7 @@ class AnyWidgetHost:
         packages = [*self.manifest.get("stack", []), *self.manifest.get("packages", [])] if self.manifest else []
         return {
             "workerURL": self.url(self.web.slug, "worker.js"),
+            "serverURL": self.url("ws"),
             "worker": {
                 "indexURL": dist,
                 "lockFileURL": dist + "pyodide-lock.json" if dist else None,
@@ -176,15 +200,25 @@ class AnyWidgetHost:
         return not_found(f"{path!r}")
 
     # -- widgets ------------------------------------------------------------------
-    def widget(self, target: type | Callable[..., Any] | str, *, key: str | None = None, mode: str = "worker", **kwargs: Any) -> FT:
+    def widget(self, target: type | Callable[..., Any] | str, *, key: str | None = None, mode: str = "worker",
+               scope: str = "page", **kwargs: Any) -> FT:
         """A placeholder that the page runtime turns into the widget ``target(**kwargs)``.
 
         ``target`` is an ``anywidget.AnyWidget`` subclass or a function returning a widget, given
         as the object or as ``"module:name"``. ``kwargs`` must be JSON values. Calls with the
         same ``key`` on one page share one model (two views that stay in sync).
+
+        ``mode="worker"`` runs its Python in the visitor's browser; ``mode="server"`` in this
+        process, over the page's WebSocket. A server-mode widget's ``scope`` is ``"page"`` (each
+        page view has its own instance) or ``"app"`` (one instance that every visitor shares).
         """
         if mode not in MODES:
             raise WidgetSpecError(f"[fh-anywidget] mode {mode!r} is not supported; use one of: {', '.join(MODES)}")
+        if scope not in SCOPES or (scope != "page" and mode != "server"):
+            raise WidgetSpecError(f"[fh-anywidget] scope {scope!r} is not supported with mode {mode!r}; use scope='page', "
+                                  "or scope='app' with mode='server'")
+        if mode == "server":
+            return self._server_widget(target, key=key, scope=scope, kwargs=kwargs)
         if key is not None and not isinstance(key, str):
             raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
         spec_name, module = self._resolve(target)
@@ -202,7 +236,17 @@ class AnyWidgetHost:
         return Div(Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
                    data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
 
-    def _resolve(self, target: Any) -> tuple[str, ModuleType | None]:
+    def _server_widget(self, target: Any, *, key: str | None, scope: str, kwargs: dict[str, Any]) -> FT:
+        if key is not None and not isinstance(key, str):
+            raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
+        spec_name, _ = self._resolve(target, where="server")
+        check_kwargs(spec_name, kwargs)
+        spec = {"mode": "server", "target": spec_name, "kwargs": kwargs,
+                **self.server.placeholder_spec(spec_name, kwargs, key=key, scope=scope)}
+        return Div(Div("Connecting…", cls="fh-anywidget-status"), cls="fh-anywidget",
+                   data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
+
+    def _resolve(self, target: Any, where: str = "browser") -> tuple[str, ModuleType | None]:
         if isinstance(target, str):
             if not _NAME.match(target):
                 raise WidgetSpecError(f"[fh-anywidget] target {target!r} must be a widget class, a function, or a 'module:name' string")
@@ -213,13 +257,13 @@ class AnyWidgetHost:
                                   "a function returning a widget, or 'module:name'")
         module_name, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", "")
         name = getattr(target, "__name__", repr(target))
-        if module_name in (None, "__main__"):
+        if module_name is None or module_name == "__main__" and where == "browser":
             raise WidgetSpecError(
                 f"[fh-anywidget] {name} is defined in the script being run (__main__), which the browser cannot import "
                 "without your server code; move it into a module of its own (e.g. widgets.py) and import it from there")
         if "<locals>" in qualname or "<lambda>" in qualname:
             raise WidgetSpecError(f"[fh-anywidget] {name} is defined inside a function; define it at module level so the "
-                                  "browser can import it by name")
+                                  f"{where} can import it by name")
         return f"{module_name}:{qualname}", sys.modules.get(module_name)
 
     def _module_named(self, module_name: str, target: str) -> ModuleType | None:

@@ -206,20 +206,27 @@ class Kernel:
                 del self.widgets[key]
 
     def close(self) -> None:
-        """Close every comm of this connection (the page went away)."""
+        """Close every widget and comm of this connection (the page went away) and forget the kernel."""
+        from ipywidgets.widgets.widget import _instances  # noqa: PLC0415
+
         with self.active():
-            for c in list(self.manager.comms.values()):
+            for comm_id, c in list(self.manager.comms.items()):
+                widget = _instances.get(comm_id)
                 with contextlib.suppress(Exception):
-                    c.close()
+                    widget.close() if widget is not None else c.close()
+        self.manager.comms.clear()
         self.widgets.clear()
+        if self in _last_installed:
+            _last_installed.remove(self)
 
 
 # -- the process-wide comm hooks -------------------------------------------------
 
 def _kernel_for_new_comm() -> Kernel:
     kernel = _current.get()
-    if kernel is None and _last_installed:
-        kernel = _last_installed[-1]
+    if kernel is None and len(_last_installed) == 1:
+        # the worker's one kernel; a server with many never guesses whose page a widget is for
+        kernel = _last_installed[0]
     if kernel is None:
         raise RuntimeError("[fh-anywidget] a widget was created outside any page connection; "
                            "create widgets through host.widget(...) so the page can reach them")

@@ -25,6 +25,9 @@ ERROR: Final = "error"
 BOOT: Final = "boot"
 STATUS: Final = "status"
 READY: Final = "ready"
+# server mode (docs/protocol.md, "Server transport")
+NBUFFERS: Final = "nbuffers"
+"""The field of a text frame that counts the binary frames following it."""
 
 # data.method values of comm_msg
 UPDATE: Final = "update"
