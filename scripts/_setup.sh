@@ -81,7 +81,7 @@ build_demo_dist() {
 
 build_test_dist() {
   say "fh-anywidget dist -> build/pyodide-test (for pytest-pyodide)"
-  (cd "$ROOT" && "$VENV/bin/fh-anywidget" dist --out build/pyodide-test --package pytest==8.4.2 --package tblib)
+  (cd "$ROOT" && "$VENV/bin/fh-anywidget" dist --no-snapshot --out build/pyodide-test --package pytest==8.4.2 --package tblib)
 }
 
 # Run a command with no network but loopback, when this machine lets us make a network namespace.

@@ -12,10 +12,12 @@ if [ -d tests/js ]; then
   node --test tests/js/
 fi
 
-if [ -f tsconfig.json ]; then
-  say "tsc -p tsconfig.json"
-  npx --no-install tsc -p tsconfig.json
-fi
+for config in tsconfig.json tsconfig.worker.json; do
+  if [ -f "$config" ]; then
+    say "tsc -p $config"
+    npx --no-install tsc -p "$config"
+  fi
+done
 
 say "pytest tests/ $*"
 status=0

@@ -128,7 +128,8 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 
 
 def build(sources: SimpleNamespace, out: Path, packages: tuple[str, ...] = ()):
-    return build_dist(out, packages, cache=sources.cache, npm_pin=sources.npm_pin, wheel_pins=sources.wheel_pins)
+    return build_dist(out, packages, cache=sources.cache, npm_pin=sources.npm_pin, wheel_pins=sources.wheel_pins,
+                      snapshot=False)
 
 
 def fake_pip(*wheels: Path):
@@ -319,7 +320,8 @@ def test_dist_holds_the_core_the_wheels_the_lock_and_the_manifest(sources: Simpl
     out = sources.tmp / "dist"
     manifest = build(sources, out)
     expected = {"pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                "package.json", "pyodide-lock.json", "fh-anywidget.json", *(w.name for w in sources.wheels)}  # fmt: skip
+                "package.json", "pyodide-lock.json", "pyodide-lock.json.gz",  # a gzip twin where it pays
+                "fh-anywidget.json", *(w.name for w in sources.wheels)}  # fmt: skip
     assert {p.name for p in out.iterdir()} == expected
     assert manifest == read_manifest(out)
     assert manifest.pyodide == "314.0.7"
@@ -357,6 +359,26 @@ def test_building_twice_gives_identical_files(sources: SimpleNamespace) -> None:
     assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in second.iterdir())
     for path in first.iterdir():
         assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def test_a_dist_with_a_snapshot_lists_it_in_the_manifest_and_drops_it_when_built_without(
+    sources: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_snapshot import BUILD_ID, fake_runner  # noqa: PLC0415
+
+    from fh_anywidget.dist import build as build_module  # noqa: PLC0415
+
+    monkeypatch.setattr(build_module, "_build_id", lambda loader: BUILD_ID)
+    out, calls = sources.tmp / "dist", []
+    manifest = build_dist(out, (), cache=sources.cache, npm_pin=sources.npm_pin, wheel_pins=sources.wheel_pins,
+                          snapshot_runner=fake_runner(calls))  # fmt: skip
+    assert len(calls) == 1
+    assert manifest.snapshot is not None and manifest.snapshot["file"] == "snapshot.bin.gz"
+    assert {"snapshot.bin.gz", "site-packages.pack", "site-packages.pack.gz"} <= set(manifest.files)
+    assert read_manifest(out) == manifest
+    manifest = build(sources, out)  # snapshot=False
+    assert manifest.snapshot is None
+    assert not (out / "snapshot.bin.gz").exists() and not (out / "site-packages.pack").exists()
 
 
 def test_stale_files_of_an_earlier_build_are_removed(sources: SimpleNamespace) -> None:

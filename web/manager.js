@@ -4,7 +4,7 @@
 
 import { Model } from "./model.js";
 import { Placeholder } from "./placeholder.js";
-import { COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, READY, STATUS } from "./protocol.js";
+import { COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, READY, STATUS, UPDATE } from "./protocol.js";
 import { logError } from "./ui.js";
 import { WidgetBinding } from "./widget.js";
 
@@ -125,7 +125,8 @@ export class WidgetManager {
     });
     entry.promise.catch(() => {}); // shown by the placeholders
     this.#keys.set(spec.key, entry);
-    this.send({ type: CREATE, key: spec.key, target: spec.target, kwargs, bundles: spec.bundles ?? [] });
+    const server = spec.grant === undefined ? {} : { scope: spec.scope, grant: spec.grant };
+    this.send({ type: CREATE, key: spec.key, target: spec.target, kwargs, bundles: spec.bundles ?? [], ...server });
     return entry.promise;
   }
 
@@ -203,6 +204,11 @@ export class WidgetManager {
   /** @param {import("./protocol.js").CommOpenMessage} msg @param {ArrayBuffer[]} buffers */
   #open(msg, buffers) {
     const comm_id = msg.comm_id;
+    const open = this.models.get(comm_id);
+    if (open && !open.closed) {
+      // the server opens a model again when a page resumes: its state is news, the model is not
+      return open.receive({ method: UPDATE, state: msg.data?.state ?? {}, buffer_paths: msg.data?.buffer_paths ?? [] }, buffers, null);
+    }
     const model = new Model({
       comm_id,
       data: msg.data,

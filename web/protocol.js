@@ -19,6 +19,9 @@ export const ERROR = "error";
 export const BOOT = "boot";
 export const STATUS = "status";
 export const READY = "ready";
+// server mode (docs/protocol.md, "Server transport")
+/** The field of a text frame that counts the binary frames following it. */
+export const NBUFFERS = "nbuffers";
 
 // data.method values of comm_msg
 export const UPDATE = "update";
@@ -43,11 +46,14 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {{method: "custom", content: any}} CustomData
  * @typedef {UpdateData | EchoUpdateData | RequestStateData | CustomData} CommData
  *
- * @typedef {{key: string, mode?: string, target: string, kwargs?: Record<string, any>, bundles?: string[]}} WidgetSpec
- *   What a placeholder's `data-fh-anywidget` holds.
+ * @typedef {{key: string, mode?: string, target: string, kwargs?: Record<string, any>, bundles?: string[],
+ *   scope?: "page" | "app", grant?: string}} WidgetSpec
+ *   What a placeholder's `data-fh-anywidget` holds (`scope` and `grant`: server mode only).
  *
- * @typedef {{type: "create", key: string, target: string, kwargs: Record<string, any>, bundles: string[]}} CreateMessage
- * @typedef {{type: "comm_msg", comm_id: string, data: CommData, seq: number}} PageCommMessage
+ * @typedef {{type: "create", key: string, target: string, kwargs: Record<string, any>, bundles: string[],
+ *   scope?: "page" | "app", grant?: string}} CreateMessage
+ * @typedef {{type: "comm_msg", comm_id: string, data: CommData, seq?: number}} PageCommMessage
+ *   `seq` is left out only by the server transport's own request_state after a reconnect.
  * @typedef {{type: "comm_close", comm_id: string}} CommCloseMessage
  * @typedef {{type: "boot", config: BootConfig}} BootMessage
  *
@@ -56,7 +62,8 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {{type: "created", key: string, model_id: string}} CreatedMessage
  * @typedef {{type: "error", key?: string, comm_id?: string, fatal?: boolean, error: ErrorInfo}} ErrorMessage
  * @typedef {{type: "status", stage: string, percent: number, detail?: string}} StatusMessage
- * @typedef {{type: "ready", timings?: Record<string, number>}} ReadyMessage
+ * @typedef {{type: "ready", timings?: Record<string, number>, page?: string, resumed?: boolean, last_seq?: number}} ReadyMessage
+ *   In server mode `page`, `resumed` and `last_seq` describe the page's server side (docs/protocol.md).
  *
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage} PythonMessage

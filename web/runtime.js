@@ -5,11 +5,12 @@
 
 import { WidgetManager } from "./manager.js";
 import { createWorkerTransport } from "./transport-worker.js";
-import { ensureStyles, logError, showError } from "./ui.js";
+import { createWebSocketTransport } from "./transport-ws.js";
+import { ensureStyles, logError, showConnection, showError } from "./ui.js";
 
 /** @typedef {import("./protocol.js").Transport} Transport */
 /** @typedef {import("./placeholder.js").Placeholder} Placeholder */
-/** @typedef {{worker?: import("./protocol.js").BootConfig, workerURL?: string}} RuntimeConfig */
+/** @typedef {{worker?: import("./protocol.js").BootConfig, workerURL?: string, serverURL?: string}} RuntimeConfig */
 
 export const PLACEHOLDER_SELECTOR = ".fh-anywidget[data-fh-anywidget]";
 export const DEFAULT_MODE = "worker";
@@ -74,7 +75,20 @@ export function defaultTransports(config, doc, scriptURL) {
       return createWorkerTransport({ url, boot: bootConfig(config.worker, doc.URL) });
     },
     server() {
-      throw new Error('[fh-anywidget] mode "server" is not implemented yet; use mode "worker"');
+      if (!config.serverURL) {
+        throw new Error('[fh-anywidget] the runtime\'s data-config has no "serverURL"; render the page with the fh-anywidget host');
+      }
+      const url = new URL(config.serverURL, doc.baseURI);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      return createWebSocketTransport({
+        url,
+        onconnection(info) {
+          // every server-mode placeholder says when its socket is down, and that it reconnects
+          for (const el of Array.from(doc.querySelectorAll(PLACEHOLDER_SELECTOR))) {
+            if ((el.getAttribute("data-fh-anywidget") || "").includes('"mode":"server"')) showConnection(/** @type {HTMLElement} */ (el), info);
+          }
+        },
+      });
     },
   };
 }

@@ -16,6 +16,9 @@ const CSS = `
 .fh-anywidget-error pre { font: 12px/1.35 ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap;
   max-height: 16em; overflow: auto; margin: .4em 0 0; opacity: .85; }
 @media (prefers-color-scheme: dark) { .fh-anywidget-error-head strong { color: #f87171; } }
+.fh-anywidget-offline { font: 13px/1.4 system-ui, sans-serif; background: rgba(234, 179, 8, .12);
+  border: 1px solid rgba(234, 179, 8, .6); border-radius: 4px; padding: .25em .75em; margin: .25em 0; }
+[data-fh-anywidget-connection="offline"] > .fh-anywidget-view { opacity: .6; }
 `;
 
 /** Add the runtime's few CSS rules to the page, once. @param {Document} doc */
@@ -141,4 +144,29 @@ export function clearErrors(container, source) {
 export function logError(where, err) {
   const info = toErrorInfo(err);
   console.error(`[fh-anywidget] ${where}: ${info.type}: ${info.message}${info.traceback ? `\n${info.traceback}` : ""}`);
+}
+
+/**
+ * Show a server-mode placeholder's connection: a notice while its socket is down (it stays
+ * usable: what the visitor changes is sent when the socket is back), nothing once online.
+ * @param {HTMLElement} container
+ * @param {{state: string, attempt: number, retryInMs: number}} info
+ */
+export function showConnection(container, { state, attempt, retryInMs }) {
+  container.setAttribute("data-fh-anywidget-connection", state);
+  let box = childrenWithClass(container, "fh-anywidget-offline")[0];
+  if (state !== "offline") {
+    box?.remove();
+    return;
+  }
+  if (!box) {
+    ensureStyles(container.ownerDocument);
+    box = container.ownerDocument.createElement("div");
+    box.className = "fh-anywidget-offline";
+    box.setAttribute("role", "status");
+    container.prepend(box);
+  }
+  box.textContent = retryInMs
+    ? `Connection to the server lost; reconnecting in ${Math.max(1, Math.round(retryInMs / 1000))} s (attempt ${attempt})…`
+    : "Connection to the server lost.";
 }

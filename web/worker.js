@@ -123,12 +123,14 @@ function pyodideOptions(config, indexURL) {
  * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader */
 async function restoreSnapshot(config, indexURL, loader) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
+  const wasmURL = indexURL + "pyodide.asm.wasm";
+  const compiled = settled(WebAssembly.compileStreaming(fetch(wasmURL)).then((module) => (mark("compiled"), module)));
   const memory = settled(fetchGunzip(absolute(snapshot.url), snapshot.size).then((bytes) => (mark("snapshot"), bytes)));
   const pack = settled(fetchBytes(absolute(snapshot.packURL)));
   const { loadPyodide } = await loader;
   mark("loader");
   status("Restoring Python", 20);
-  const unpatch = growMemoryOnInstantiate(snapshot.size);
+  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled });
   try {
     pyodide = await loadPyodide({ ...pyodideOptions(config, indexURL), _loadSnapshot: memory });
   } finally {
@@ -164,27 +166,44 @@ async function bootFromPackages(config, indexURL, loader) {
   mark("packages");
 }
 
-/** A snapshot is bigger than the memory the wasm module starts with, and restoring it into a
- * smaller one fails (RangeError in restoreSnapshot): grow the instance's memory as soon as it
- * exists, before Pyodide copies the snapshot in. Returns the function that undoes the patch.
- * @param {number} bytes */
-function growMemoryOnInstantiate(bytes) {
+/** Two changes to how Pyodide instantiates its wasm, for the duration of a snapshot restore:
+ * - it gets the module compiled by `compiled` (started with the snapshot's download, so compiling
+ *   and gunzipping overlap; Pyodide itself would start compiling only once the snapshot is in), and
+ *   its own request for the same file is answered with an empty response it never reads;
+ * - the instance's memory grows to `bytes` as soon as it exists: restoring a snapshot bigger than
+ *   the module's initial memory fails (RangeError in restoreSnapshot).
+ * Returns the function that undoes both.
+ * @param {{bytes: number, wasmURL: string, compiled: Promise<WebAssembly.Module>}} options */
+function patchInstantiation({ bytes, wasmURL, compiled }) {
   const wasm = /** @type {any} */ (WebAssembly);
-  const originals = { instantiate: wasm.instantiate, instantiateStreaming: wasm.instantiateStreaming };
+  const originals = { instantiate: wasm.instantiate, instantiateStreaming: wasm.instantiateStreaming, fetch: self.fetch };
   const pages = Math.ceil(bytes / 65536);
-  /** @param {Function} original */
-  const growing = (original) =>
-    async function (/** @type {any[]} */ ...args) {
-      const result = await original.apply(WebAssembly, args);
-      const memory = (result.instance ?? result).exports.memory; // Pyodide also instantiates a tiny module without one
-      if (memory instanceof WebAssembly.Memory && pages > memory.buffer.byteLength / 65536) {
-        memory.grow(pages - memory.buffer.byteLength / 65536);
-      }
-      return result;
-    };
-  wasm.instantiate = growing(originals.instantiate);
-  wasm.instantiateStreaming = growing(originals.instantiateStreaming);
-  return () => Object.assign(wasm, originals);
+  /** @param {WebAssembly.Instance} instance */
+  const grow = (instance) => {
+    const memory = instance.exports.memory; // Pyodide also instantiates a tiny module without one
+    if (memory instanceof WebAssembly.Memory && pages > memory.buffer.byteLength / 65536) {
+      memory.grow(pages - memory.buffer.byteLength / 65536);
+    }
+  };
+  wasm.instantiate = async function (/** @type {any[]} */ ...args) {
+    const result = await originals.instantiate.apply(WebAssembly, args);
+    grow(result.instance ?? result);
+    return result;
+  };
+  wasm.instantiateStreaming = async function (/** @type {any} */ _response, /** @type {any} */ imports) {
+    const module = await compiled;
+    const instance = await originals.instantiate.call(WebAssembly, module, imports);
+    grow(instance);
+    return { module, instance };
+  };
+  self.fetch = function (input, init) {
+    if (String(input instanceof Request ? input.url : input) === wasmURL) return Promise.resolve(new Response(new Uint8Array(0)));
+    return originals.fetch.call(self, input, init);
+  };
+  return () => {
+    Object.assign(wasm, { instantiate: originals.instantiate, instantiateStreaming: originals.instantiateStreaming });
+    self.fetch = originals.fetch;
+  };
 }
 
 /** A promise that never counts as an unhandled rejection (it is awaited later, maybe not at all).

@@ -7,9 +7,10 @@ Each page below is also one scenario of the browser tests in tests/browser/.
 
 from __future__ import annotations
 
+import contextvars
 from pathlib import Path
 
-from fasthtml.common import H1, H2, A, Li, Main, Nav, P, Section, Style, Title, Ul, fast_app
+from fasthtml.common import H1, H2, A, Button, Form, Li, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
 from examples.widgets import Counter, Echo, Failing, FragileCounter, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
@@ -20,6 +21,41 @@ ROOT = Path(__file__).resolve().parents[2]
 # must work with no network at all. The demo keeps no sessions: a fixed key spares writing .sesskey.
 app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="fh-anywidget-demo-has-no-sessions")
 host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyodide")
+
+# Every page is served twice: as written (worker mode), and under /server with every widget in
+# server mode, its Python in this process. The browser tests run each scenario in both.
+MODE = contextvars.ContextVar("demo_mode", default="worker")
+SERVER_ROOT = "/server"
+
+
+class ServerModePrefix:
+    """ASGI middleware: "/server/x" is page "/x" with server-mode widgets."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and (path == SERVER_ROOT or path.startswith(SERVER_ROOT + "/")):
+            token = MODE.set("server")
+            try:
+                await self.app({**scope, "path": path[len(SERVER_ROOT):] or "/"}, receive, send)
+            finally:
+                MODE.reset(token)
+        else:
+            await self.app(scope, receive, send)
+
+
+app.add_middleware(ServerModePrefix)
+
+
+def widget(target, **kwargs):
+    """``host.widget`` in the mode of the page being rendered."""
+    return host.widget(target, mode=MODE.get(), **kwargs)
+
+
+def root() -> str:
+    return SERVER_ROOT if MODE.get() == "server" else ""
 
 CSS = Style("""
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 1rem auto; padding: 0 1rem; }
@@ -40,34 +76,34 @@ PAGES = {
 
 
 def page(title: str, *sections):
-    nav = Nav(*[A(name, href=path) for path, name in PAGES.items()])
+    nav = Nav(*[A(name, href=root() + path) for path, name in PAGES.items()])
     return Title(f"fh-anywidget demo: {title}"), CSS, Main(nav, H1(title), *sections)
 
 
 def counter_section():
-    return Section(H2("Counter: a click reaches a Python observer"), host.widget(Counter, value=3), id="counter")
+    return Section(H2("Counter: a click reaches a Python observer"), widget(Counter, value=3), id="counter")
 
 
 def factory_section():
-    return Section(H2("A factory function: counter_from(start=41)"), host.widget(counter_from, start=41), id="factory")
+    return Section(H2("A factory function: counter_from(start=41)"), widget(counter_from, start=41), id="factory")
 
 
 def echo_section():
-    return Section(H2("Echo: bytes both ways"), host.widget(Echo), id="echo")
+    return Section(H2("Echo: bytes both ways"), widget(Echo), id="echo")
 
 
 def drawing_sections():
     return (
         Section(H2("drawdata's ScatterWidget (from PyPI, running in the browser)"),
-                host.widget(scatter, width=600, height=300), id="scatter"),
-        Section(H2("What Python sees of it"), host.widget(PointCount), id="point-count"),
+                widget(scatter, width=600, height=300), id="scatter"),
+        Section(H2("What Python sees of it"), widget(PointCount), id="point-count"),
     )
 
 
 @rt("/")
 def index():
     return page("Everything", counter_section(), factory_section(), echo_section(), *drawing_sections(),
-                P("More: ", Ul(*[Li(A(name, href=path)) for path, name in PAGES.items() if path != "/"])))
+                P("More: ", Ul(*[Li(A(name, href=root() + path)) for path, name in PAGES.items() if path != "/"])))
 
 
 @rt("/counter")
@@ -84,8 +120,8 @@ def echo_page():
 def shared_page():
     return page(
         "Two views, one model",
-        Section(H2("View 1 of key 'shared'"), host.widget(Counter, key="shared", value=0), id="view-1"),
-        Section(H2("View 2 of key 'shared'"), host.widget(Counter, key="shared", value=0), id="view-2"),
+        Section(H2("View 1 of key 'shared'"), widget(Counter, key="shared", value=0), id="view-1"),
+        Section(H2("View 2 of key 'shared'"), widget(Counter, key="shared", value=0), id="view-2"),
     )
 
 
@@ -93,12 +129,45 @@ def shared_page():
 def errors_page():
     return page(
         "Errors",
-        Section(H2("Failing: raises in __init__"), host.widget(Failing), id="failing"),
-        Section(H2("FragileCounter: its observer raises from value 1 on"), host.widget(FragileCounter), id="fragile"),
-        Section(H2("A healthy neighbour"), host.widget(Counter, value=0), id="neighbour"),
+        Section(H2("Failing: raises in __init__"), widget(Failing), id="failing"),
+        Section(H2("FragileCounter: its observer raises from value 1 on"), widget(FragileCounter), id="fragile"),
+        Section(H2("A healthy neighbour"), widget(Counter, value=0), id="neighbour"),
     )
 
 
 @rt("/drawing")
 def drawing_page():
     return page("drawdata", *drawing_sections())
+
+
+# -- server mode only -------------------------------------------------------------------
+
+@rt("/server-only/wave")
+def wave_page():
+    from examples.widgets.numpy_wave import NumpyWave  # numpy: on the server only
+
+    return page("numpy on the server", Section(H2("NumpyWave: float32 samples made by numpy"),
+                                                 host.widget(NumpyWave, mode="server", points=64), id="wave"))
+
+
+@rt("/server-only/board")
+def board_page():
+    return page("One counter for every visitor (scope='app')",
+                Section(H2("Everyone who opens this page clicks the same counter"),
+                        host.widget(Counter, mode="server", scope="app", key="board", value=0), id="board"))
+
+
+@rt("/server-only/mixed")
+def mixed_page():
+    return page("Worker and server widgets on one page",
+                Section(H2("In the browser (worker)"), host.widget(Counter, value=1), id="in-worker"),
+                Section(H2("On the server"), host.widget(Counter, mode="server", value=2), id="on-server"),
+                Form(Button("Drop every server socket for 2 s"), method="post", action="/server-only/drop"))
+
+
+@rt("/server-only/drop")
+async def drop(hold: float = 2.0):
+    """Close every server-mode socket and refuse new ones for ``hold`` seconds: the pages show
+    that they are offline, reconnect, and resume (the browser tests use this)."""
+    closed = await host.server.disconnect_all(hold_seconds=min(max(hold, 0.0), 10.0))
+    return P(f"Closed {closed} socket(s).")

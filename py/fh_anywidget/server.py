@@ -23,7 +23,7 @@ import logging
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -225,23 +225,27 @@ class AppHub:
 # -- pages and their sockets ------------------------------------------------------------
 
 class Connection:
-    """One WebSocket: an outbox drained by a writer task, so that sending never blocks Python."""
+    """One WebSocket and its outbox. Python's sends only queue (they never block a widget); the
+    socket's reader drains the outbox after each message it handled, and a writer task drains
+    what arrives at other times (another page's change to an app widget, another thread)."""
 
     def __init__(self, websocket: WebSocket, *, max_outbox_bytes: int) -> None:
         self.websocket = websocket
         self.loop = asyncio.get_running_loop()
         self.thread = threading.get_ident()
-        self.queue: asyncio.Queue[tuple[str, list[bytes]] | None] = asyncio.Queue()
+        self.outbox: deque[tuple[str, list[bytes]]] = deque()
+        self.wakeup = asyncio.Event()
+        self.lock = asyncio.Lock()
         self.queued_bytes = 0
         self.max_outbox_bytes = max_outbox_bytes
         self.closing = False
 
     def push(self, text: str, buffers: Sequence[memoryview]) -> None:
+        payload = [bytes(b) for b in buffers]  # a copy: the widget may change its array after sending
         if threading.get_ident() != self.thread:  # a widget changed from another thread
-            payload = [bytes(b) for b in buffers]
             self.loop.call_soon_threadsafe(self._put, text, payload)
-            return
-        self._put(text, [bytes(b) for b in buffers])
+        else:
+            self._put(text, payload)
 
     def _put(self, text: str, buffers: list[bytes]) -> None:
         if self.closing:
@@ -252,20 +256,29 @@ class Connection:
         if self.queued_bytes > self.max_outbox_bytes:
             log.warning("[fh-anywidget] a page reads too slowly (%d bytes waiting); closing its socket, it will "
                         "reconnect and resynchronise", self.queued_bytes)
+            self.outbox.clear()
             self.close(1013)
             return
-        self.queue.put_nowait((text, buffers))
+        self.outbox.append((text, buffers))
+        self.wakeup.set()
+
+    async def flush(self) -> None:
+        """Send everything queued, in order (one message's frames are never interleaved with another's)."""
+        if not self.outbox:
+            return
+        async with self.lock:
+            while self.outbox and not self.closing:
+                text, buffers = self.outbox.popleft()
+                self.queued_bytes -= len(text) + sum(len(b) for b in buffers)
+                await self.websocket.send_text(text)
+                for b in buffers:
+                    await self.websocket.send_bytes(b)
 
     async def write_loop(self) -> None:
-        while True:
-            item = await self.queue.get()
-            if item is None:
-                return
-            text, buffers = item
-            self.queued_bytes -= len(text) + sum(len(b) for b in buffers)
-            await self.websocket.send_text(text)
-            for b in buffers:
-                await self.websocket.send_bytes(b)
+        while not self.closing:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            await self.flush()
 
     def close(self, code: int = 1000) -> None:
         """Close the socket from the server side (the page will reconnect)."""
@@ -372,12 +385,11 @@ class WidgetServer:
         writer = asyncio.create_task(connection.write_loop())
         connection.push(to_json({"type": P.READY, "page": page.id, "resumed": resumed, "last_seq": page.last_seq}), [])
         try:
-            await self._read_loop(websocket, page)
+            await self._read_loop(websocket, page, connection)
         except WebSocketDisconnect:
             pass
         finally:
             connection.closing = True
-            connection.queue.put_nowait(None)
             writer.cancel()
             if page.connection is connection:
                 page.connection = None
@@ -419,11 +431,12 @@ class WidgetServer:
         page.kernel.close()
         log.info("[fh-anywidget] released page %s", page.id[:8])
 
-    async def _read_loop(self, websocket: WebSocket, page: Page) -> None:
+    async def _read_loop(self, websocket: WebSocket, page: Page, connection: Connection) -> None:
         pending: dict[str, Any] | None = None  # a message waiting for its binary frames
         buffers: list[bytes] = []
         oversize: str | None = None
         while True:
+            await connection.flush()  # the answers to the message just handled, at once
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
                 return

@@ -44,7 +44,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """The demo app (examples/demo/app.py) served by uvicorn on a free loopback port."""
     if not (DIST / "fh-anywidget.json").is_file():
         pytest.fail(f"the demo's Python distribution is missing ({DIST}); build it with "
@@ -69,6 +69,28 @@ def base_url() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+MODES = ("worker", "server")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "worker_only: a scenario that only worker mode has (skipped in server mode)")
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every browser test runs twice: widgets in the browser's worker, and on the server."""
+    if request.param == "server" and request.node.get_closest_marker("worker_only"):
+        pytest.skip("worker mode only")
+    return request.param
+
+
+@pytest.fixture
+def base_url(server_url: str, mode: str) -> str:
+    """Where the demo's pages are in this mode: the demo serves each page under /server too,
+    with every widget in server mode."""
+    return server_url + ("/server" if mode == "server" else "")
 
 
 def _wait_for_server(server: subprocess.Popen, url: str, log_path: Path) -> None:

@@ -8,6 +8,7 @@ from browser_support import NetworkGuard, open_demo
 from playwright.sync_api import Page
 
 
+@pytest.mark.worker_only  # the guard itself: once is enough
 def test_the_network_guard_blocks_and_records_a_request_beyond_this_machine(
     page: Page, base_url: str, network_guard: NetworkGuard
 ) -> None:

@@ -1,0 +1,257 @@
+"""The fh-anywidget benchmark (run it as `scripts/bench [--runs N] [--json PATH]`).
+
+Serves examples/bench/app.py with uvicorn on 127.0.0.1 and drives Debian's Chromium (headless,
+through Playwright; no browser is downloaded). Every figure is the median of `--runs` runs, each in
+a fresh browser context (its own profile: empty HTTP cache), all in this one process:
+
+  tti_cold_ms       navigation -> Python's answer to the widget's first click is on the page
+                    (the Ping widget clicks itself once rendered), memory-snapshot boot
+  tti_warm_ms       the same, second visit in the same context (HTTP cache warm)
+  naive_ms          the same page booting Python the plain way (?fh-anywidget-snapshot=off:
+                    loadPyodide + install the wheels + import)
+  tti_ratio         tti_cold_ms / naive_ms
+  pyodide_boot_ms   a bare loadPyodide() in a module worker of the same browser (cold context)
+  rtt_p50_us/p99    model.set + save_changes -> Python observer -> change back on the page
+  postmessage_rtt_p50_us   a bare worker echo in the same browser; rtt_ratio = rtt_p50 / that
+  js_to_py_MBps, py_to_js_MBps   one 64 MiB buffer through the widget protocol (custom messages)
+  bare_js_to_worker_MBps, bare_worker_to_js_MBps   the same buffer to/from a bare worker
+  cold_bytes        bytes on the wire for the cold /tti load (bodies as served, gzip included)
+
+MB here is 2**20 bytes. Targets are printed beside the figures; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+from playwright.sync_api import Browser, Request, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("FHAW_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+MB = 1 << 20
+BUFFER = 64 * MB
+RTT_COUNT, RTT_WARMUP = 1000, 50
+TIMEOUT_MS = 180_000
+TARGETS: dict[str, tuple[str, float]] = {
+    "tti_cold_ms": ("<=", 1500), "tti_warm_ms": ("<=", 1000), "tti_ratio": ("<=", 0.15), "rtt_ratio": ("<=", 3),
+    "py_to_js_MBps": (">=", 1000), "js_to_py_MBps": (">=", 1000),
+}  # fmt: skip
+ORDER = [
+    "tti_cold_ms", "tti_warm_ms", "naive_ms", "tti_ratio", "pyodide_boot_ms", "rtt_p50_us", "rtt_p99_us",
+    "postmessage_rtt_p50_us", "rtt_ratio", "js_to_py_MBps", "py_to_js_MBps", "bare_js_to_worker_MBps",
+    "bare_worker_to_js_MBps", "cold_bytes",
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------- the server
+
+
+@contextmanager
+def server() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "examples.bench.app:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
+        cwd=ROOT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"bench: the bench server exited with code {proc.returncode}")
+            try:
+                with urlopen(url + "/bare", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("bench: the bench server did not answer within 60 s") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- one run of each measurement
+
+
+def wire_bytes(requests: list[Request]) -> int:
+    total = 0
+    for request in requests:
+        sizes = request.sizes()
+        total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+    return total
+
+
+def first_answer(page: Any, url: str) -> tuple[float, dict[str, Any]]:
+    """Open the /tti page; ms from navigation start to Python's first answer, and the boot timings."""
+    page.goto(url)
+    page.wait_for_function("window.fhBench && window.fhBench.firstAnswerMs !== null", timeout=TIMEOUT_MS, polling=50)
+    ms = page.evaluate("window.fhBench.firstAnswerMs")
+    timings = page.evaluate("window.fhAnywidget.manager.timings")
+    return ms, timings
+
+
+def run_tti(browser: Browser, base: str) -> dict[str, Any]:
+    context = browser.new_context()
+    finished: list[Request] = []
+    context.on("requestfinished", lambda r: finished.append(r))  # the worker's requests too
+    warnings: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+    cold, timings = first_answer(page, base + "/tti")
+    cold_bytes = wire_bytes(finished)
+    page.close()
+    page = context.new_page()
+    warm, warm_timings = first_answer(page, base + "/tti")
+    context.close()
+    return {"tti_cold_ms": cold, "tti_warm_ms": warm, "cold_bytes": cold_bytes, "timings": timings,
+            "warm_timings": warm_timings, "warnings": warnings}  # fmt: skip
+
+
+def run_naive(browser: Browser, base: str) -> dict[str, Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    ms, timings = first_answer(page, base + "/tti?fh-anywidget-snapshot=off")
+    context.close()
+    return {"naive_ms": ms, "naive_timings": timings}
+
+
+def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/ping")
+    page.wait_for_function("window.fhBench !== undefined", timeout=TIMEOUT_MS, polling=50)
+    page.evaluate("(n) => window.fhBench.rtt(n)", RTT_WARMUP)
+    rtt = page.evaluate("(n) => window.fhBench.rtt(n)", RTT_COUNT)
+    page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)  # warm-up: first big allocations
+    to_py = page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)
+    page.evaluate("(b) => window.fhBench.fromPython(b)", BUFFER)
+    from_py = page.evaluate("(b) => window.fhBench.fromPython(b)", BUFFER)
+    page.close()
+    page = context.new_page()
+    page.goto(base + "/bare")
+    page.wait_for_function("window.fhBare !== undefined", timeout=TIMEOUT_MS)
+    page.evaluate("(n) => window.fhBare.rtt(n)", RTT_WARMUP)
+    bare_rtt = page.evaluate("(n) => window.fhBare.rtt(n)", RTT_COUNT)
+    page.evaluate("(b) => window.fhBare.toWorker(b)", BUFFER)
+    to_worker = page.evaluate("(b) => window.fhBare.toWorker(b)", BUFFER)
+    page.evaluate("(b) => window.fhBare.fromWorker(b)", BUFFER)
+    from_worker = page.evaluate("(b) => window.fhBare.fromWorker(b)", BUFFER)
+    context.close()
+    rate = lambda ms: BUFFER / MB / (ms / 1000)  # noqa: E731
+    return {
+        "rtt_p50_us": percentile(rtt, 50), "rtt_p99_us": percentile(rtt, 99),
+        "postmessage_rtt_p50_us": percentile(bare_rtt, 50),
+        "js_to_py_MBps": rate(to_py), "py_to_js_MBps": rate(from_py),
+        "bare_js_to_worker_MBps": rate(to_worker), "bare_worker_to_js_MBps": rate(from_worker),
+    }  # fmt: skip
+
+
+def run_pyodide_boot(browser: Browser, base: str) -> dict[str, Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/bare")
+    page.wait_for_function("window.fhBare !== undefined", timeout=TIMEOUT_MS)
+    ms = page.evaluate("() => window.fhBare.boot()")
+    context.close()
+    return {"pyodide_boot_ms": ms}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+# ---------------------------------------------------------------- the whole bench
+
+
+def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
+    steps = [("tti", run_tti), ("naive", run_naive), ("transfers", run_transfers), ("pyodide boot", run_pyodide_boot)]
+    results: list[dict[str, Any]] = []
+    with server() as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            for i in range(runs):
+                result: dict[str, Any] = {}
+                for name, step in steps:
+                    t = time.perf_counter()
+                    result.update(step(browser, base))
+                    say(f"run {i + 1}/{runs}: {name} ({time.perf_counter() - t:.1f} s)")
+                results.append(result)
+        finally:
+            browser.close()
+    figures = {key: statistics.median(r[key] for r in results) for key in ORDER if key not in ("tti_ratio", "rtt_ratio")}
+    figures["tti_ratio"] = figures["tti_cold_ms"] / figures["naive_ms"]
+    figures["rtt_ratio"] = figures["rtt_p50_us"] / figures["postmessage_rtt_p50_us"]
+    warnings = sorted({w for r in results for w in r["warnings"]})
+    return {
+        **{key: round(figures[key], 3) for key in ORDER},
+        "runs": runs,
+        "targets": {key: f"{op} {value}" for key, (op, value) in TARGETS.items()},
+        "machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "platform": platform.platform(),
+                    "chromium": CHROMIUM},  # fmt: skip
+        "boot_timings": [r["timings"] for r in results],
+        "naive_timings": [r["naive_timings"] for r in results],
+        "page_warnings": warnings,
+        "per_run": [{k: v for k, v in r.items() if k in ORDER} for r in results],
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [f"{'figure':<26}{'median':>14}  {'target':<10}", "-" * 54]
+    for key in ORDER:
+        value = report[key]
+        shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3f}"
+        target = ""
+        if key in TARGETS:
+            op, goal = TARGETS[key]
+            met = value <= goal if op == "<=" else value >= goal
+            target = f"{op} {goal:g} {'ok' if met else 'MISSED'}"
+        lines.append(f"{key:<26}{shown:>14}  {target}")
+    lines.append(f"({report['runs']} runs each; {report['machine']['cpus']} CPUs, load average "
+                 f"{', '.join(f'{x:.2f}' for x in report['machine']['load_avg'])})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure, median reported (default: %(default)s)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if not os.access(CHROMIUM, os.X_OK):
+        raise SystemExit(f"bench: Chromium is missing at {CHROMIUM}: apt-get install -y chromium (never `playwright install`)")
+    report = bench(args.runs, lambda message: print(f"bench: {message}", file=sys.stderr))
+    print(table(report))
+    if report["page_warnings"]:
+        print("page warnings:\n  " + "\n  ".join(report["page_warnings"]))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Server-mode benchmarks (issue 4): raw protocol clients against one uvicorn process on loopback.
+
+    .venv/bin/python scripts/bench_server.py            # prints one JSON object of rows
+    .venv/bin/python scripts/bench_server.py --quick    # shorter capacity steps
+
+Rows:
+- ``ws_rtt_p50_us``: a widget round trip (update -> echo_update) over the page socket;
+  ``ws_echo_p50_us``: a bare WebSocket echo on the same server; ``ws_rtt_ratio`` = the two.
+- ``ws_py_to_js_MBps``: a numpy buffer sent by Python (custom message) until a raw client has
+  all of it (a Python client stands for the page: it measures the server and the socket).
+- ``ws_capacity_pages``: the largest N of concurrent pages, each updating its widget 10 times a
+  second, whose update round trip p99 stays under 50 ms; ``ws_mem_per_page_kb``: server RSS per page.
+
+Everything stays on 127.0.0.1; every loop is bounded in count and time. Call :func:`run` from
+another script (scripts/bench) to get the rows as a dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE_HZ = 10
+P99_LIMIT_MS = 50.0
+STEPS = (10, 25, 50, 100, 200, 300, 400)
+MAX_PAGES = 400
+
+
+# -- the server under test (run as a subprocess: python bench_server.py --serve PORT) -----------
+
+def serve(port: int) -> None:
+    import anywidget  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    import traitlets  # noqa: PLC0415
+    import uvicorn  # noqa: PLC0415
+    from fasthtml.common import Div, fast_app  # noqa: PLC0415
+    from starlette.routing import WebSocketRoute  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "py"))
+    from fh_anywidget import AnyWidgetHost  # noqa: PLC0415
+
+    class Bench(anywidget.AnyWidget):
+        _esm = "export default { render() {} };\n"
+        value = traitlets.Int(0).tag(sync=True)
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.on_msg(self._on_msg)
+
+        def _on_msg(self, _w: Any, content: dict[str, Any], _b: list[memoryview]) -> None:
+            if content.get("op") == "blob":
+                data = np.arange(int(content["bytes"]) // 8, dtype=np.float64)
+                self.send({"op": "blob"}, buffers=[data.tobytes()])
+
+    sys.modules["__main__"].Bench = Bench  # type: ignore[attr-defined]  # importable as __main__:Bench
+    Bench.__module__, Bench.__qualname__ = "__main__", "Bench"
+    app, rt = fast_app(default_hdrs=False, pico=False, secret_key="bench", key_fname=os.devnull)
+    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "none")
+
+    @rt("/")
+    def index():
+        return Div(host.widget(Bench, mode="server"))
+
+    async def echo(ws):
+        await ws.accept()
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return
+            await ws.send_text(msg["text"])
+
+    app.router.routes.insert(0, WebSocketRoute("/echo", echo))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=64 * 1024 * 1024)
+
+
+# -- clients --------------------------------------------------------------------------------
+
+class Client:
+    """One page: its session cookie, its widget's grant, its socket."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    async def open(self) -> Client:
+        import httpx  # noqa: PLC0415
+        from websockets.asyncio.client import connect  # noqa: PLC0415
+
+        async with httpx.AsyncClient() as http:
+            r = await http.get(self.base + "/")
+            spec = json.loads(unescape(re.search(r"data-fh-anywidget='([^']*)'", r.text).group(1)))
+            cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        self.ws = await connect(self.base.replace("http", "ws") + "/_fhaw/ws", origin=self.base,
+                                additional_headers={"cookie": cookie}, max_size=None, compression=None)
+        await self.recv()  # ready
+        await self.send({"type": "create", "key": spec["key"], "target": spec["target"], "kwargs": {}, "grant": spec["grant"]})
+        while True:
+            msg, _ = await self.recv()
+            if msg["type"] == "created":
+                self.model = msg["model_id"]
+                break
+        self.seq = 0
+        return self
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(msg))
+
+    async def recv(self) -> tuple[dict[str, Any], list[bytes]]:
+        msg = json.loads(await self.ws.recv())
+        return msg, [await self.ws.recv() for _ in range(msg.pop("nbuffers", 0))]
+
+    async def round_trip(self) -> float:
+        """One update until its echo_update; seconds."""
+        self.seq += 1
+        t0 = time.perf_counter()
+        await self.send({"type": "comm_msg", "comm_id": self.model, "seq": self.seq,
+                         "data": {"method": "update", "state": {"value": self.seq}, "buffer_paths": []}})
+        while True:
+            msg, _ = await self.recv()
+            if msg.get("parent") == self.seq and msg["data"]["method"] == "echo_update":
+                return time.perf_counter() - t0
+
+
+async def rtt_rows(base: str, n: int = 2000) -> dict[str, float]:
+    from websockets.asyncio.client import connect  # noqa: PLC0415
+
+    page = await Client(base).open()
+    for _ in range(100):
+        await page.round_trip()
+    widget = [await page.round_trip() for _ in range(n)]
+    async with connect(base.replace("http", "ws") + "/echo", compression=None) as ws:
+        payload = json.dumps({"type": "comm_msg", "comm_id": page.model, "seq": 1,
+                              "data": {"method": "update", "state": {"value": 1}, "buffer_paths": []}})
+        bare = []
+        for i in range(n + 100):
+            t0 = time.perf_counter()
+            await ws.send(payload)
+            await ws.recv()
+            if i >= 100:
+                bare.append(time.perf_counter() - t0)
+    # throughput: Python -> client, a 16 MiB numpy buffer, best of 5
+    size = 16 * 1024 * 1024
+    best = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        await page.send({"type": "comm_msg", "comm_id": page.model, "seq": 0,
+                         "data": {"method": "custom", "content": {"op": "blob", "bytes": size}}})
+        while True:
+            msg, buffers = await page.recv()
+            if msg["type"] == "comm_msg" and msg["data"]["method"] == "custom":
+                break
+        assert len(buffers[0]) == size
+        best = max(best, size / (time.perf_counter() - t0) / 1e6)
+    await page.ws.close()
+    w50, e50 = statistics.median(widget) * 1e6, statistics.median(bare) * 1e6
+    return {"ws_rtt_p50_us": round(w50, 1), "ws_echo_p50_us": round(e50, 1), "ws_rtt_ratio": round(w50 / e50, 2),
+            "ws_py_to_js_MBps": round(best, 1)}
+
+
+async def load_step(base: str, pages: list[Client], seconds: float) -> list[float]:
+    """Every page updates RATE_HZ times a second for ``seconds``; all round trips, in seconds."""
+    samples: list[float] = []
+
+    async def one(page: Client, offset: float) -> None:
+        await asyncio.sleep(offset)
+        start = time.perf_counter()
+        k = 0
+        while time.perf_counter() - start < seconds:
+            samples.append(await page.round_trip())
+            k += 1
+            await asyncio.sleep(max(0.0, start + k / RATE_HZ - time.perf_counter()))
+
+    await asyncio.gather(*(one(p, i / len(pages) / RATE_HZ) for i, p in enumerate(pages)))
+    return samples
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def capacity_rows(base: str, pid: int, steps: tuple[int, ...], seconds: float) -> dict[str, Any]:
+    pages: list[Client] = []
+    best, table, mem_per_page = 0, [], None
+    rss0 = rss_kb(pid)
+    try:
+        for n in steps:
+            while len(pages) < min(n, MAX_PAGES):
+                pages.append(await Client(base).open())
+            if mem_per_page is None or len(pages) >= 100:
+                mem_per_page = (rss_kb(pid) - rss0) / len(pages)
+            samples = sorted(await load_step(base, pages, seconds))
+            p99 = samples[int(0.99 * (len(samples) - 1))] * 1000
+            table.append({"pages": n, "p50_ms": round(statistics.median(samples) * 1000, 2), "p99_ms": round(p99, 2)})
+            if p99 >= P99_LIMIT_MS:
+                break
+            best = n
+    finally:
+        for p in pages:
+            await p.ws.close()
+    return {"ws_capacity_pages": best, "ws_mem_per_page_kb": round(mem_per_page or 0, 1), "ws_capacity_steps": table}
+
+
+def run(*, quick: bool = False) -> dict[str, Any]:
+    """Start a server on a free loopback port, measure, stop it; the rows as a dict."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], cwd=ROOT)
+    try:
+        import httpx  # noqa: PLC0415
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rows = asyncio.run(rtt_rows(base, 500 if quick else 2000))
+        steps = STEPS[:4] if quick else STEPS
+        rows.update(asyncio.run(capacity_rows(base, server.pid, steps, 3.0 if quick else 5.0)))
+        return rows
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="fewer samples and capacity steps")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+    else:
+        print(json.dumps(run(quick=args.quick), indent=2))

@@ -1,0 +1,71 @@
+"""How the worker boots: from the dist's memory snapshot, or (when it cannot) from the packages.
+
+Whatever the path, the widgets work; the console says which path was taken and why. No test here
+asserts a time: scripts/bench measures those.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from browser_support import BOOT_MS, STEP_MS, open_demo
+from playwright.sync_api import BrowserContext, Page, expect
+
+pytestmark = pytest.mark.worker_only  # server mode has no worker to boot
+
+
+def console_of(page: Page) -> list[str]:
+    lines: list[str] = []
+    page.on("console", lambda m: lines.append(f"{m.type}: {m.text}"))
+    return lines
+
+
+def boot_timings(page: Page) -> dict:
+    return page.evaluate("window.fhAnywidget.manager.timings")
+
+
+def click_reaches_python(page: Page) -> None:
+    counter = page.locator("#counter .counter")
+    expect(counter.locator(".counter-button")).to_have_text("Count: 3", timeout=BOOT_MS)
+    counter.locator(".counter-button").click()
+    expect(counter).to_have_attribute("data-seen-by-python", "1", timeout=STEP_MS)
+
+
+def test_python_is_restored_from_the_memory_snapshot(page: Page, base_url: str) -> None:
+    lines = console_of(page)
+    open_demo(page, base_url, "/counter")
+    click_reaches_python(page)
+    timings = boot_timings(page)
+    assert "restored" in timings and "packages" not in timings, timings
+    assert any("Python restored from the memory snapshot" in line for line in lines), lines
+    assert not any("without the memory snapshot" in line for line in lines), lines
+
+
+def test_a_lazy_import_after_the_restore_finds_its_files(page: Page, base_url: str) -> None:
+    # drawdata's widget reads its JS from site-packages: the files the pack wrote back
+    open_demo(page, base_url, "/drawing")
+    expect(page.locator("#point-count .fh-anywidget-status")).to_be_hidden(timeout=BOOT_MS)
+    expect(page.locator(".fh-anywidget-error")).to_have_count(0)
+    assert "restored" in boot_timings(page)
+
+
+def test_the_page_can_turn_the_snapshot_off_and_python_boots_from_the_packages(page: Page, base_url: str) -> None:
+    lines = console_of(page)
+    open_demo(page, base_url, "/counter?fh-anywidget-snapshot=off")
+    click_reaches_python(page)
+    timings = boot_timings(page)
+    assert "packages" in timings and "restored" not in timings, timings
+    assert any(line.startswith("warning: [fh-anywidget] booting Python without the memory snapshot") and
+               "turned off by the page URL" in line for line in lines), lines
+
+
+def test_a_snapshot_that_cannot_be_fetched_falls_back_to_the_packages(page: Page, context: BrowserContext,
+                                                                      base_url: str) -> None:
+    context.route("**/snapshot.bin.gz", lambda route: route.fulfill(status=404, body="gone"))
+    lines = console_of(page)
+    open_demo(page, base_url, "/counter")
+    click_reaches_python(page)
+    assert "packages" in boot_timings(page)
+    assert any("could not restore Python from the memory snapshot" in line and "answered 404" in line
+               for line in lines), lines
+    expect(page.locator(".fh-anywidget-error")).to_have_count(0)
