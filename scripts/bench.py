@@ -229,6 +229,14 @@ def table(report: dict[str, Any]) -> str:
             met = value <= goal if op == "<=" else value >= goal
             target = f"{op} {goal:g} {'ok' if met else 'MISSED'}"
         lines.append(f"{key:<26}{shown:>14}  {target}")
+    server = report.get("server") or {}
+    for key, value in server.items():
+        if isinstance(value, (int, float)):
+            target = " <= 2 " + ("ok" if value <= 2 else "MISSED") if key == "ws_rtt_ratio" else ""
+            lines.append(f"{key:<26}{value:>14,.2f}  {target.strip()}")
+    if server.get("ws_capacity_steps"):
+        steps = ", ".join(f"{s['pages']}: {s['p99_ms']} ms" for s in server["ws_capacity_steps"])
+        lines.append(f"(server capacity, p99 round trip by concurrent pages at 10 updates/s: {steps})")
     lines.append(f"({report['runs']} runs each; {report['machine']['cpus']} CPUs, load average "
                  f"{', '.join(f'{x:.2f}' for x in report['machine']['load_avg'])})")
     return "\n".join(lines)
@@ -238,12 +246,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs per figure, median reported (default: %(default)s)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument("--no-server", dest="server", action="store_false", help="skip the server-mode rows (scripts/bench_server.py)")
+    parser.add_argument("--quick-server", action="store_true", help="fewer samples and capacity steps in the server-mode rows")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     if not os.access(CHROMIUM, os.X_OK):
         raise SystemExit(f"bench: Chromium is missing at {CHROMIUM}: apt-get install -y chromium (never `playwright install`)")
     report = bench(args.runs, lambda message: print(f"bench: {message}", file=sys.stderr))
+    if args.server:
+        import bench_server  # noqa: PLC0415 - beside this script
+
+        print("bench: server mode (raw protocol clients on loopback)", file=sys.stderr)
+        report["server"] = bench_server.run(quick=args.quick_server)
     print(table(report))
     if report["page_warnings"]:
         print("page warnings:\n  " + "\n  ".join(report["page_warnings"]))

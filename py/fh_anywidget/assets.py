@@ -15,6 +15,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
+from .files import sha256_file
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 MEDIA_TYPES = {
@@ -37,13 +39,6 @@ def media_type(name: str) -> str:
     suffix = Path(name).suffix.lower()
     return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def tree_hash(files: Iterable[tuple[str, Path]]) -> str:

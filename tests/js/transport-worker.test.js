@@ -52,14 +52,17 @@ describe("the worker transport", () => {
     assert.deepEqual(worker.posted[0].data, { msg: { type: "boot", config: BOOT }, buffers: [] });
   });
 
-  test("sends {msg, buffers} without a transfer list, so the page's buffers stay usable", () => {
+  test("transfers copies of the buffers, so the page's own buffers stay usable", () => {
     const { transport, worker } = start();
-    const buffer = new ArrayBuffer(4);
+    const buffer = new Uint8Array([1, 2, 3, 4]).buffer;
     transport.send({ type: "comm_close", comm_id: "a" }, [buffer]);
     const last = worker.posted[worker.posted.length - 1];
     assert.deepEqual(last.data.msg, { type: "comm_close", comm_id: "a" });
-    assert.equal(last.data.buffers[0], buffer);
-    assert.equal(last.transfer, undefined);
+    const [sent] = last.data.buffers;
+    assert.notEqual(sent, buffer);
+    assert.deepEqual([...new Uint8Array(sent)], [1, 2, 3, 4]);
+    assert.deepEqual(last.transfer, [sent]);
+    assert.equal(buffer.byteLength, 4);
   });
 
   test("hands the worker's {msg, buffers} to onmessage", () => {

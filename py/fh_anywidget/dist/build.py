@@ -11,6 +11,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from ..files import write_if_changed
 from .errors import DistError
 from .fetch import (
     SERVER_MODE_HINT,
@@ -24,7 +25,8 @@ from .lock import UNNEEDED, build_lock, dependency_order
 from .manifest import MANIFEST_NAME, Manifest, content_hash
 from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
 from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
-from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel, sha256_file
+from ..files import sha256_file
+from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel
 
 # The files of the npm package the dist needs. pyodide.js is the CommonJS loader that
 # pytest-pyodide's Node runner requires; package.json (no "type") keeps Node reading it as
@@ -104,7 +106,7 @@ def build_dist(
         hash=content_hash(files),
         snapshot=snapshot_entry,
     )
-    _write_if_changed(out / MANIFEST_NAME, manifest.to_json().encode("utf-8"))
+    write_if_changed(out / MANIFEST_NAME, manifest.to_json().encode("utf-8"))
     say(f"wrote {out} ({len(lock['packages'])} wheels, hash {manifest.hash[:12]})")
     return manifest
 
@@ -153,9 +155,9 @@ def _write_files(
     contents = dict(core)
     contents[LOCK_NAME] = (json.dumps(lock, indent=1, sort_keys=True) + "\n").encode("utf-8")
     for name, data in contents.items():
-        _write_if_changed(out / name, data)
+        write_if_changed(out / name, data)
     for wheel in wheels:
-        _write_if_changed(out / wheel.name, wheel.read_bytes())
+        write_if_changed(out / wheel.name, wheel.read_bytes())
     wanted = set(contents) | {w.name for w in wheels} | {MANIFEST_NAME}
     for stale in sorted(out.iterdir()):
         if stale.name not in wanted | set(keep) and stale.is_file():
@@ -176,10 +178,3 @@ def _check_out_dir(out: Path) -> None:
     if folders:
         raise DistError(f"--out {out} has folders ({', '.join(folders)}) that a dist never has; remove them")
 
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -26,7 +26,8 @@ from packaging.version import Version
 
 from .errors import DistError
 from .pins import NpmPin, WheelPin
-from .wheels import WorkerTarget, sha256_file
+from ..files import sha256_file
+from .wheels import WorkerTarget
 
 SERVER_MODE_HINT = "run that widget with mode='server' or pick a pure-Python package"
 

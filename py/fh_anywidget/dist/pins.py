@@ -106,7 +106,8 @@ def write_pins(
     # Imported here: fetch imports this module.
     from .fetch import fetch_npm_package, npm_pack, pip_download, read_npm_files, read_npm_lock
     from .lock import UNNEEDED
-    from .wheels import read_wheel, sha256_file
+    from ..files import sha256_file
+    from .wheels import read_wheel
 
     with tempfile.TemporaryDirectory(prefix="fh-anywidget-pin-") as tmp:
         tmp_path = Path(tmp)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..snapshot import KERNEL_DIR, kernel_files, kernel_hash, site_packages
+from ..files import write_if_changed
 from .errors import DistError
 from .wheels import WheelInfo
 
@@ -185,7 +186,7 @@ def build_snapshot(
     the cache when nothing it depends on changed. Raises DistError when it cannot be made.
     """
     pack = site_packages_pack(wheels)
-    _write_if_changed(out / PACK_NAME, pack)
+    write_if_changed(out / PACK_NAME, pack)
     kernel = kernel_pack()
     required, optional = snapshot_imports(extras)
     imports = (*required, *optional)
@@ -221,7 +222,7 @@ def build_snapshot(
                + (f", made in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""))
     for name, error in sorted(info["failed"].items()):
         report(f"memory snapshot: warning: `import {name}` failed in the worker ({error}); it is imported on first use instead")
-    _write_if_changed(out / SNAPSHOT_NAME, cached.read_bytes())
+    write_if_changed(out / SNAPSHOT_NAME, cached.read_bytes())
     return {
         "file": SNAPSHOT_NAME,
         "size": info["size"],
@@ -242,10 +243,3 @@ def check_snapshot_header(head: bytes, build_id: str) -> None:
     if found != build_id:
         raise DistError(f"the memory snapshot was made by Pyodide build {found}, not this dist's {build_id}")
 
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
-        return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from dataclasses import dataclass
 from email.parser import HeaderParser
@@ -11,6 +10,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from ..files import sha256_file
 from .errors import DistError
 
 
@@ -76,14 +76,6 @@ class WheelInfo:
     imports: tuple[str, ...]
     requires: tuple[str, ...]  # normalized names of unconditional run-time dependencies
 
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_worker_wheel(file_name: str, target: WorkerTarget) -> bool:
