@@ -226,3 +226,12 @@ def test_a_dist_without_a_needed_package_names_it(dist, widget_modules):
     app, _ = fast_app()
     host = AnyWidgetHost(app, dist_dir=dist, packages=["drawdata", "wigglystuff"])
     assert "lacks wigglystuff" in to_xml(host.widget(widget_modules[0].Hello))
+
+
+def test_the_dist_url_uses_the_hash_its_manifest_records_instead_of_hashing_again(dist):
+    manifest = json.loads((dist / "fh-anywidget.json").read_text())
+    (dist / "fh-anywidget.json").write_text(json.dumps({**manifest, "hash": "f" * 64}))
+    app, _ = fast_app()
+    host = AnyWidgetHost(app, dist_dir=dist, packages=["drawdata"])
+    assert host.dist.slug == "pyodide-" + "f" * 16
+    assert TestClient(app).get(f"/_fhaw/pyodide-{'f' * 16}/pyodide.asm.wasm").status_code == 200

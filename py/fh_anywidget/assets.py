@@ -60,7 +60,11 @@ def list_files(root: Path) -> list[tuple[str, Path]]:
 
 @dataclass
 class AssetDir:
-    """A folder served at ``<prefix>/<name>-<hash>/<file>``; relative URLs inside it keep working."""
+    """A folder served at ``<prefix>/<name>-<hash>/<file>``; relative URLs inside it keep working.
+
+    ``digest`` may be given when a build already hashed the folder (the dist's manifest); otherwise
+    it is computed from the files.
+    """
 
     name: str
     root: Path
@@ -68,12 +72,9 @@ class AssetDir:
     files: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.refresh()
-
-    def refresh(self) -> None:
         listed = list_files(self.root)
         self.files = dict(listed)
-        self.digest = tree_hash(listed)
+        self.digest = self.digest[:16] if self.digest else tree_hash(listed)
 
     @property
     def slug(self) -> str:

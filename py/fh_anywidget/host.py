@@ -143,7 +143,7 @@ class AnyWidgetHost:
             self.dist_problem = (
                 f"The browser's Python distribution in {self.dist_dir} lacks {', '.join(missing)}: {fix}." if missing else None
             )
-            self.dist = AssetDir("pyodide", self.dist_dir)
+            self.dist = AssetDir("pyodide", self.dist_dir, digest=str(self.manifest.get("hash") or ""))
             self.snapshot = check_snapshot(self.dist_dir, self.manifest, kernel_hash())
             if self.snapshot.problem:
                 log.warning("[fh-anywidget] the worker will boot without its memory snapshot (slower first loads): %s",
