@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextvars
 from pathlib import Path
 
-from fasthtml.common import H1, H2, A, Button, Form, Li, Main, Nav, P, Section, Style, Title, Ul, fast_app
+from fasthtml.common import H1, H2, A, Button, Form, Li, Link, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
 from examples.widgets import Counter, Echo, Failing, FragileCounter, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
@@ -77,7 +77,7 @@ PAGES = {
 
 def page(title: str, *sections):
     nav = Nav(*[A(name, href=root() + path) for path, name in PAGES.items()])
-    return Title(f"fh-anywidget demo: {title}"), CSS, Main(nav, H1(title), *sections)
+    return Title(f"fh-anywidget demo: {title}"), Link(rel="icon", href="data:,"), CSS, Main(nav, H1(title), *sections)
 
 
 def counter_section():
