@@ -247,12 +247,27 @@ async function unpack(bytes, dir) {
   pyodide.runPython(`import sys, importlib\nif ${JSON.stringify(dir)} not in sys.path: sys.path.insert(0, ${JSON.stringify(dir)})\nimportlib.invalidate_caches()`);
 }
 
+/** Bundle downloads by URL: started when a `create` arrives, even while Python still boots.
+ * @type {Map<string, Promise<ArrayBuffer>>} */
+const bundleDownloads = new Map();
+
+/** @param {string} url */
+function downloadBundle(url) {
+  let download = bundleDownloads.get(url);
+  if (!download) {
+    download = fetchBytes(absolute(url));
+    download.catch(() => {}); // reported when ensureBundles awaits it
+    bundleDownloads.set(url, download);
+  }
+  return download;
+}
+
 /** @param {string[]} urls */
 async function ensureBundles(urls) {
   for (const url of urls || []) {
     if (loadedBundles.has(url)) continue;
     const name = url.split("/").pop() || "bundle";
-    await unpack(await fetchBytes(absolute(url)), `${SITE}/bundles/${name.replace(/\W/g, "_")}`);
+    await unpack(await downloadBundle(url), `${SITE}/bundles/${name.replace(/\W/g, "_")}`);
     loadedBundles.add(url);
   }
 }
@@ -280,6 +295,7 @@ self.addEventListener("message", (/** @type {MessageEvent} */ event) => {
     postError(new Error(`[fh-anywidget] the worker got a message without a type: ${JSON.stringify(event.data).slice(0, 200)}`));
     return;
   }
+  if (msg.type === CREATE) (msg.bundles || []).forEach(downloadBundle); // while Python boots
   if (msg.type === BOOT) {
     if (!booting) {
       const started = boot(msg.config).catch((err) => postError(err, { fatal: true }));
