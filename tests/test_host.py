@@ -235,3 +235,30 @@ def test_the_dist_url_uses_the_hash_its_manifest_records_instead_of_hashing_agai
     host = AnyWidgetHost(app, dist_dir=dist, packages=["drawdata"])
     assert host.dist.slug == "pyodide-" + "f" * 16
     assert TestClient(app).get(f"/_fhaw/pyodide-{'f' * 16}/pyodide.asm.wasm").status_code == 200
+
+
+def test_the_first_worker_placeholder_of_a_page_starts_the_worker_early(dist, widget_modules):
+    mod, _ = widget_modules
+    app, rt = fast_app()
+    host = AnyWidgetHost(app, dist_dir=dist, packages=["drawdata"])
+
+    @rt("/two")
+    def two():
+        return host.widget(mod.Hello), host.widget(mod.Hello)
+
+    @rt("/none")
+    def none():
+        return "no widgets here"
+
+    client = TestClient(app)
+    page = client.get("/two").text
+    assert page.count("data-fh-anywidget-early=") == 1, "one starter per page, in the first placeholder"
+    start = page.index("data-fh-anywidget-early='") + len("data-fh-anywidget-early='")
+    early = json.loads(page[start: page.index("'", start)].replace("&quot;", '"').replace("&amp;", "&"))
+    config = host.runtime_config()
+    assert early == {"workerURL": config["workerURL"], "boot": config["worker"]}
+    assert "fhAnywidgetEarly" in page  # the starter's code itself (web/early.js), inline
+    assert page.index("data-fh-anywidget-early=") > page.index("data-fh-anywidget=")  # inside the placeholder
+    assert "data-fh-anywidget-early" not in client.get("/none").text
+    # a second page view gets its own starter
+    assert client.get("/two").text.count("data-fh-anywidget-early=") == 1

@@ -52,6 +52,8 @@ class Raw:
     def __init__(self, ws) -> None:
         self.ws = ws
         self.seq = 0
+        self.queued: list[dict[str, Any]] = []
+        self.frames = 0
         self.ready = self.recv()
         assert self.ready["type"] == "ready", self.ready
 
@@ -61,9 +63,16 @@ class Raw:
             self.ws.send_bytes(b)
 
     def recv(self) -> dict[str, Any]:
-        msg = json.loads(self.ws.receive_text())
-        msg["buffers"] = [self.ws.receive_bytes() for _ in range(msg.pop("nbuffers", 0))]
-        return msg
+        """The next message; a text frame holds one message or an array of them (their binary
+        frames follow, in message order, each message announcing its own ``nbuffers``)."""
+        if not self.queued:
+            self.frames += 1
+            parsed = json.loads(self.ws.receive_text())
+            for msg in parsed if isinstance(parsed, list) else [parsed]:
+                self.queued.append(msg)
+            for msg in self.queued:
+                msg["buffers"] = [self.ws.receive_bytes() for _ in range(msg.pop("nbuffers", 0))]
+        return self.queued.pop(0)
 
     def until(self, pred, limit: int = 50) -> dict[str, Any]:
         for _ in range(limit):
@@ -126,6 +135,23 @@ def test_a_page_creates_its_widget_and_a_set_reaches_the_python_observer(served)
         assert parity["data"]["state"]["parity"] == "even"
 
 
+def test_python_answers_one_message_in_one_frame(served) -> None:
+    client, _ = served
+    counter = specs(client.get("/").text)[0]
+    with connect(client) as ws:
+        page = Raw(ws)
+        model_id, _ = page.create(counter)
+        before = page.frames
+        seq = page.update(model_id, value=8)
+        answers = [page.recv()]
+        answers += [page.recv() for _ in range(len(page.queued))]  # the rest of that frame
+        assert page.frames == before + 1
+        assert [m["data"]["method"] for m in answers] == ["echo_update"] + ["update"] * (len(answers) - 1)
+        assert {m["parent"] for m in answers} == {seq}
+        changed = {k: v for m in answers[1:] for k, v in m["data"]["state"].items()}
+        assert changed == {"parity": "even", "seen_by_python": 1}
+
+
 def test_a_numpy_buffer_travels_as_a_binary_frame_both_ways(served) -> None:
     client, _ = served
     wave = specs(client.get("/wave").text)[0]
@@ -134,6 +160,7 @@ def test_a_numpy_buffer_travels_as_a_binary_frame_both_ways(served) -> None:
         model_id, msgs = page.create(wave)
         own = next(m for m in msgs if m["type"] == "comm_open" and m["comm_id"] == model_id)
         assert own["data"]["buffer_paths"] == [["samples"]]
+        assert [len(m["buffers"]) for m in msgs] == [0, 1, 0]  # layout, wave, created: sent in one frame
         samples = np.frombuffer(own["buffers"][0], dtype=np.float32)
         assert samples.size == 16 and samples[4] == pytest.approx(1.0)
 

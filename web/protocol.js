@@ -20,7 +20,7 @@ export const BOOT = "boot";
 export const STATUS = "status";
 export const READY = "ready";
 // server mode (docs/protocol.md, "Server transport")
-/** The field of a text frame that counts the binary frames following it. */
+/** The field of a message that counts its buffers, when a frame carries several (see unframe). */
 export const NBUFFERS = "nbuffers";
 
 // data.method values of comm_msg
@@ -28,6 +28,40 @@ export const UPDATE = "update";
 export const ECHO_UPDATE = "echo_update";
 export const REQUEST_STATE = "request_state";
 export const CUSTOM = "custom";
+
+/**
+ * The buffers a parsed frame announces: the sum of its messages' `nbuffers`.
+ * @param {any} parsed  A frame's parsed JSON: one message object or an array of them.
+ */
+export function announcedBuffers(parsed) {
+  const msgs = Array.isArray(parsed) ? parsed : [parsed];
+  return msgs.reduce((n, msg) => n + (msg && Number.isInteger(msg[NBUFFERS]) && msg[NBUFFERS] > 0 ? msg[NBUFFERS] : 0), 0);
+}
+
+/**
+ * The messages of one frame, each with its buffers (mirrors `frame` in py/fh_anywidget/protocol.py):
+ * an object is one message, an array several; a message takes `nbuffers` buffers, in order, and
+ * a lone message without `nbuffers` takes them all. `nbuffers` is removed from the messages.
+ * @param {any} parsed  The frame's parsed JSON.
+ * @param {ArrayBuffer[]} buffers  The frame's buffers.
+ * @returns {Array<[any, ArrayBuffer[]]>}
+ */
+export function unframe(parsed, buffers) {
+  if (!Array.isArray(parsed)) {
+    if (parsed && typeof parsed === "object") delete parsed[NBUFFERS];
+    return [[parsed, buffers]];
+  }
+  /** @type {Array<[any, ArrayBuffer[]]>} */
+  const out = [];
+  let at = 0;
+  for (const msg of parsed) {
+    const n = msg && Number.isInteger(msg[NBUFFERS]) && msg[NBUFFERS] > 0 ? msg[NBUFFERS] : 0;
+    if (msg && typeof msg === "object") delete msg[NBUFFERS];
+    out.push([msg, buffers.slice(at, at + n)]);
+    at += n;
+  }
+  return out;
+}
 
 /** The prefix of 0.11 widget references (`anywidget.WidgetTrait`). */
 export const WIDGET_REF_PREFIX = "anywidget:";
@@ -55,7 +89,8 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {{type: "comm_msg", comm_id: string, data: CommData, seq?: number}} PageCommMessage
  *   `seq` is left out only by the server transport's own request_state after a reconnect.
  * @typedef {{type: "comm_close", comm_id: string}} CommCloseMessage
- * @typedef {{type: "boot", config: BootConfig}} BootMessage
+ * @typedef {{type: "boot", config: BootConfig, pageURL?: string}} BootMessage
+ *   `pageURL`: the page's URL; `?fh-anywidget-snapshot=off` in it turns the snapshot off (web/boot-config.js).
  *
  * @typedef {{type: "comm_open", comm_id: string, target_name: string, data: StateData, metadata?: {version: string}}} CommOpenMessage
  * @typedef {{type: "comm_msg", comm_id: string, data: CommData, parent: number | null}} PythonCommMessage

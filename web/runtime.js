@@ -4,7 +4,7 @@
 // @ts-check
 
 import { WidgetManager } from "./manager.js";
-import { createWorkerTransport } from "./transport-worker.js";
+import { createWorkerTransport, takeEarlyWorker } from "./transport-worker.js";
 import { createWebSocketTransport } from "./transport-ws.js";
 import { ensureStyles, logError, showConnection, showError } from "./ui.js";
 
@@ -40,26 +40,6 @@ export function readConfig(doc, scriptURL) {
   }
 }
 
-/** A page URL with `?fh-anywidget-snapshot=off` boots the worker without its memory snapshot
- * (the slow path, e.g. to measure it against the fast one). */
-export const SNAPSHOT_PARAM = "fh-anywidget-snapshot";
-
-/**
- * The worker's boot config for a page: as the host gave it, unless the page URL turns the snapshot off.
- * @param {import("./protocol.js").BootConfig} boot @param {string} pageURL
- * @returns {import("./protocol.js").BootConfig}
- */
-export function bootConfig(boot, pageURL) {
-  let off = false;
-  try {
-    off = new URL(pageURL).searchParams.get(SNAPSHOT_PARAM) === "off";
-  } catch {
-    // not a URL (about:blank, tests): keep the host's config
-  }
-  if (!off || !boot.snapshot) return boot;
-  return { ...boot, snapshot: null, snapshotProblem: `turned off by the page URL (?${SNAPSHOT_PARAM}=off)` };
-}
-
 /**
  * The transports this runtime can start, by placeholder mode.
  * @param {RuntimeConfig} config @param {Document} doc @param {string} scriptURL
@@ -72,7 +52,7 @@ export function defaultTransports(config, doc, scriptURL) {
         throw new Error("[fh-anywidget] the runtime's data-config has no \"worker\" boot config; render the page with the fh-anywidget host");
       }
       const url = config.workerURL ? new URL(config.workerURL, doc.baseURI) : new URL("./worker.js", scriptURL);
-      return createWorkerTransport({ url, boot: bootConfig(config.worker, doc.URL) });
+      return createWorkerTransport({ url, boot: config.worker, pageURL: doc.URL, early: takeEarlyWorker(globalThis) });
     },
     server() {
       if (!config.serverURL) {

@@ -5,7 +5,7 @@
 // handled (in order), then asks every model for its state.
 // @ts-check
 
-import { COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, NBUFFERS, READY, REQUEST_STATE, STATUS } from "./protocol.js";
+import { announcedBuffers, COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, NBUFFERS, READY, REQUEST_STATE, STATUS, unframe } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").Transport} Transport */
 /** @typedef {import("./protocol.js").PageMessage} PageMessage */
@@ -70,7 +70,7 @@ export function createWebSocketTransport({
   let unacked = [];
   /** Comm ids the page holds (for request_state after a reconnect). */
   const models = new Set();
-  /** The message being read, waiting for its binary frames. @type {{msg: any, buffers: ArrayBuffer[], expected: number} | null} */
+  /** The frame being read, waiting for its binary frames. @type {{frame: any, buffers: ArrayBuffer[], expected: number} | null} */
   let incoming = null;
 
   /** @type {Transport & {readonly info: ConnectionInfo, readonly pageId: string | null}} */
@@ -177,12 +177,11 @@ export function createWebSocketTransport({
         console.warn("[fh-anywidget] the server sent a text frame that is not JSON; ignored:", data.slice(0, 200));
         return;
       }
-      const n = Number(msg[NBUFFERS] || 0);
-      delete msg[NBUFFERS];
-      if (incoming) console.warn(`[fh-anywidget] a ${incoming.msg.type} message from the server lost its binary frames; ignored`);
+      const n = announcedBuffers(msg);
+      if (incoming) console.warn("[fh-anywidget] a message from the server lost its binary frames; ignored");
       incoming = null;
-      if (n > 0) incoming = { msg, buffers: [], expected: n };
-      else receive(msg, []);
+      if (n > 0) incoming = { frame: msg, buffers: [], expected: n };
+      else receiveFrame(msg, []);
       return;
     }
     if (!incoming) {
@@ -191,10 +190,16 @@ export function createWebSocketTransport({
     }
     incoming.buffers.push(data);
     if (incoming.buffers.length === incoming.expected) {
-      const { msg, buffers } = incoming;
+      const { frame, buffers } = incoming;
       incoming = null;
-      receive(msg, buffers);
+      receiveFrame(frame, buffers);
     }
+  }
+
+  /** One text frame's messages (one, or an array sent together), with its binary frames.
+   * @param {any} frame @param {ArrayBuffer[]} buffers */
+  function receiveFrame(frame, buffers) {
+    for (const [msg, own] of unframe(frame, buffers)) receive(msg, own);
   }
 
   /** @param {any} msg @param {ArrayBuffer[]} buffers */

@@ -2,7 +2,9 @@
 // and relays the protocol (docs/protocol.md) between the page and fh_anywidget.kernel.
 // Nothing is fetched from anywhere but the URLs the page's boot config names.
 // @ts-check
+import { bootConfig } from "./boot-config.js";
 import { writePack } from "./pack.js";
+import { RECYCLE_MIN_BYTES } from "./pool.js";
 import { BOOT, CREATE, ERROR, READY, STATUS } from "./protocol.js";
 
 /** @typedef {{type: string, [key: string]: any}} Message */
@@ -93,10 +95,11 @@ async function boot(config) {
   status("Importing widgets", 80);
   const bridge = pyodide.pyimport("fh_anywidget.bridge");
   handleInPython = bridge.start(
+    // one frame of Python's messages (JSON text: one message or an array), parsed by the page
     (/** @type {string} */ text, /** @type {any} */ arrays) => {
       const list = /** @type {Uint8Array[]} */ (arrays);
       const buffers = list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer));
-      post(JSON.parse(text), /** @type {ArrayBuffer[]} */ (buffers));
+      self.postMessage({ text, buffers }, { transfer: buffers });
     },
   );
   bridge.destroy();
@@ -283,7 +286,13 @@ async function handle(msg, buffers) {
     }
   }
   if (!handleInPython) throw new Error("[fh-anywidget] Python is not running");
-  handleInPython(JSON.stringify(msg), buffers);
+  try {
+    handleInPython(JSON.stringify(msg), buffers);
+  } finally {
+    // Python copied them into its memory: large ones go back to the page's pool (web/pool.js)
+    const spent = buffers.filter((b) => b.byteLength >= RECYCLE_MIN_BYTES);
+    if (spent.length) self.postMessage({ recycle: spent }, { transfer: spent });
+  }
 }
 
 /** @type {Promise<void> | null} */
@@ -298,7 +307,7 @@ self.addEventListener("message", (/** @type {MessageEvent} */ event) => {
   if (msg.type === CREATE) (msg.bundles || []).forEach(downloadBundle); // while Python boots
   if (msg.type === BOOT) {
     if (!booting) {
-      const started = boot(msg.config).catch((err) => postError(err, { fatal: true }));
+      const started = boot(bootConfig(msg.config, msg.pageURL)).catch((err) => postError(err, { fatal: true }));
       booting = started;
       chain = chain.then(() => started);
     }

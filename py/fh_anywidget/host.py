@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from . import bundles
 from .assets import AssetDir, Blob, bytes_response, file_response, not_found
-from .server import SCOPES, RenderContextMiddleware, WidgetServer
+from .server import SCOPES, RenderContextMiddleware, WidgetServer, current_render
 from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
 
 log = logging.getLogger("fh_anywidget")
@@ -110,6 +110,7 @@ class AnyWidgetHost:
         self.prefix = prefix
         self.dist_dir = Path(dist_dir)
         self.web = AssetDir("web", web_dir())
+        self._early_js = (self.web.root / "early.js").read_text()
         self.dist: AssetDir | None = None
         self.manifest: dict[str, Any] | None = None
         self.dist_problem: str | None = None
@@ -186,6 +187,12 @@ class AnyWidgetHost:
     def runtime_script(self) -> FT:
         return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(self.runtime_config()))
 
+    def early_start_script(self) -> FT:
+        """web/early.js inline, with its config: starts the worker while the page is still parsed."""
+        config = self.runtime_config()
+        early = {"workerURL": config["workerURL"], "boot": config["worker"]}
+        return Script(self._early_js, data_fh_anywidget_early=json.dumps(early, separators=(",", ":")))
+
     # -- serving ------------------------------------------------------------------
     async def _serve(self, request: Request) -> Response:
         path: str = request.path_params["path"]
@@ -233,7 +240,13 @@ class AnyWidgetHost:
         if self.dist_problem:
             return Div(Div(self.dist_problem, cls="fh-anywidget-error", role="alert"), cls="fh-anywidget",
                        data_fh_anywidget_target=spec_name)
-        return Div(Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
+        # the page's first worker placeholder starts the worker at once (others: a no-op, so only
+        # when the request is unknown, e.g. an htmx partial rendered outside the middleware)
+        render = current_render()
+        starter = () if render is not None and render.worker_started else (self.early_start_script(),)
+        if render is not None:
+            render.worker_started = True
+        return Div(*starter, Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
                    data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
 
     def _server_widget(self, target: Any, *, key: str | None, scope: str, kwargs: dict[str, Any]) -> FT:

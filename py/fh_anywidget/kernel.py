@@ -183,7 +183,7 @@ class Kernel:
                                 + ", ".join(sorted(P.PAGE_METHODS)))
         seq = msg.get("seq")
         views = [b if isinstance(b, memoryview) else memoryview(b) for b in buffers]
-        if method == P.UPDATE:
+        if method == P.UPDATE and views:
             views = _bytes_for_bytes_traits(target.comm_id, data.get("buffer_paths") or [], views)
         wire = {"content": {"comm_id": target.comm_id, "data": data}, "metadata": {}, "header": {"msg_type": P.COMM_MSG},
                 "buffers": views}

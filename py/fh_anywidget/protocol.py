@@ -6,6 +6,7 @@ The comm messages carry exactly the ``data`` of the Jupyter widget messages, pro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final, TypedDict
 
 PROTOCOL_VERSION: Final = "2.1.0"
@@ -27,7 +28,7 @@ STATUS: Final = "status"
 READY: Final = "ready"
 # server mode (docs/protocol.md, "Server transport")
 NBUFFERS: Final = "nbuffers"
-"""The field of a text frame that counts the binary frames following it."""
+"""The field of a message that counts its buffers, when a frame carries several (see :func:`frame`)."""
 
 # data.method values of comm_msg
 UPDATE: Final = "update"
@@ -37,6 +38,22 @@ CUSTOM: Final = "custom"
 
 PAGE_TO_PYTHON: Final = frozenset({CREATE, COMM_MSG, COMM_CLOSE})
 PAGE_METHODS: Final = frozenset({UPDATE, REQUEST_STATE, CUSTOM})
+
+
+def frame(items: Sequence[tuple[str, int]]) -> str:
+    """The text of one frame carrying messages sent together: ``items`` are (JSON object text,
+    number of buffers). One message stays an object; several become a JSON array. A message with
+    buffers says how many (``nbuffers``); the frame's buffers follow in message order.
+    Mirrored by ``unframe`` in web/protocol.js."""
+    texts = [with_nbuffers(text, n) for text, n in items]
+    return texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
+
+
+def with_nbuffers(text: str, n: int) -> str:
+    """A message's JSON object text, announcing its ``n`` buffers (unchanged when ``n`` is 0)."""
+    if not n:
+        return text
+    return f'{{"{NBUFFERS}":{n},{text[1:]}' if text != "{}" else f'{{"{NBUFFERS}":{n}}}'
 
 
 class ErrorInfo(TypedDict):

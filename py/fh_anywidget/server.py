@@ -2,7 +2,8 @@
 
 The page's runtime opens ``{prefix}/ws`` once and carries every server-mode widget of the page
 over it, with the messages of docs/protocol.md: a text frame holding the message (plus
-``"nbuffers": N``) followed by N binary frames.
+``"nbuffers": N``) followed by N binary frames. Python's answers to one page message go out
+together, as one text frame holding an array of messages (``protocol.frame``).
 
 - A :class:`Page` is one page view (one browser tab on one URL): a :class:`ServerKernel` of its
   own for ``scope="page"`` widgets, and the ``scope="app"`` widgets it attached. It outlives its
@@ -55,6 +56,8 @@ class RenderContext:
 
     scope: Scope
     counts: Counter[str] = field(default_factory=Counter)
+    worker_started: bool = False
+    """Whether this page already has the inline worker starter (web/early.js)."""
 
     def session_id(self) -> str:
         """The session's fh-anywidget id, made on first use; "" when the app keeps no sessions."""
@@ -81,6 +84,11 @@ class RenderContextMiddleware:
             await self.app(scope, receive, send)
         finally:
             _render.reset(token)
+
+
+def current_render() -> RenderContext | None:
+    """The request being rendered, if ``host.widget(...)`` runs inside one."""
+    return _render.get()
 
 
 # -- kernels ----------------------------------------------------------------------------
@@ -250,8 +258,6 @@ class Connection:
     def _put(self, text: str, buffers: list[bytes]) -> None:
         if self.closing:
             return
-        if buffers:  # docs/protocol.md: the message announces its binary frames
-            text = f'{{"{P.NBUFFERS}":{len(buffers)},{text[1:]}' if text != "{}" else f'{{"{P.NBUFFERS}":{len(buffers)}}}'
         self.queued_bytes += len(text) + sum(len(b) for b in buffers)
         if self.queued_bytes > self.max_outbox_bytes:
             log.warning("[fh-anywidget] a page reads too slowly (%d bytes waiting); closing its socket, it will "
@@ -263,16 +269,19 @@ class Connection:
         self.wakeup.set()
 
     async def flush(self) -> None:
-        """Send everything queued, in order (one message's frames are never interleaved with another's)."""
+        """Send everything queued, in order: one text frame (one message, or an array of the messages
+        queued together, e.g. an echo_update and the changes it caused), then their binary frames."""
         if not self.outbox:
             return
         async with self.lock:
             while self.outbox and not self.closing:
-                text, buffers = self.outbox.popleft()
-                self.queued_bytes -= len(text) + sum(len(b) for b in buffers)
-                await self.websocket.send_text(text)
-                for b in buffers:
-                    await self.websocket.send_bytes(b)
+                batch = list(self.outbox)
+                self.outbox.clear()
+                self.queued_bytes -= sum(len(text) + sum(len(b) for b in buffers) for text, buffers in batch)
+                await self.websocket.send_text(P.frame([(text, len(buffers)) for text, buffers in batch]))
+                for _, buffers in batch:
+                    for b in buffers:
+                        await self.websocket.send_bytes(b)
 
     async def write_loop(self) -> None:
         while not self.closing:

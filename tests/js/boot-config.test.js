@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { bootConfig } from "../../web/runtime.js";
+import { bootConfig } from "../../web/boot-config.js";
 
 const BOOT = {
   indexURL: "http://x/p/", lockFileURL: "http://x/p/lock.json", packages: ["anywidget"], kernelBundle: "http://x/k.zip",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { createWorkerTransport } from "../../web/transport-worker.js";
+import { createWorkerTransport, takeEarlyWorker } from "../../web/transport-worker.js";
 
 /** A stand-in for Worker that records what the page posts and lets a test play events. */
 class FakeWorker {
@@ -39,7 +39,7 @@ const BOOT = { indexURL: "http://x/pyodide/", lockFileURL: "http://x/lock.json",
 
 /** @returns {{transport: any, worker: FakeWorker, received: any[]}} */
 function start() {
-  const transport = createWorkerTransport({ url: "http://x/worker.js", boot: BOOT, WorkerClass: /** @type {any} */ (FakeWorker) });
+  const transport = createWorkerTransport({ url: "http://x/worker.js", boot: BOOT, pageURL: "http://x/page", WorkerClass: /** @type {any} */ (FakeWorker) });
   const received = [];
   transport.onmessage = (msg, buffers) => received.push({ msg, buffers });
   return { transport, worker: FakeWorker.made[FakeWorker.made.length - 1], received };
@@ -49,7 +49,46 @@ describe("the worker transport", () => {
   test("starts a module worker and posts boot first", () => {
     const { worker } = start();
     assert.equal(worker.options.type, "module");
-    assert.deepEqual(worker.posted[0].data, { msg: { type: "boot", config: BOOT }, buffers: [] });
+    assert.deepEqual(worker.posted[0].data, { msg: { type: "boot", config: BOOT, pageURL: "http://x/page" }, buffers: [] });
+  });
+
+  test("adopts the worker the inline starter made: no second worker, no second boot, missed events replayed in order", async () => {
+    const early = new FakeWorker("http://x/worker.js", { type: "module" });
+    early.posted.push({ data: { msg: { type: "boot" } }, transfer: undefined }); // what web/early.js sent
+    const missed = [
+      { type: "message", data: { msg: { type: "status", stage: "Loading Python", percent: 5 }, buffers: [] } },
+      { type: "message", data: { msg: { type: "ready", timings: {} }, buffers: [] } },
+    ];
+    const scope = { fhAnywidgetEarly: { worker: early, events: missed.slice() } };
+    const made = FakeWorker.made.length;
+    const transport = createWorkerTransport({ url: "http://x/worker.js", boot: BOOT, early: takeEarlyWorker(scope),
+      WorkerClass: /** @type {any} */ (FakeWorker) });
+    const received = [];
+    transport.onmessage = (msg) => received.push(msg.type);
+    assert.equal(FakeWorker.made.length, made, "no new worker");
+    assert.equal(early.posted.length, 1, "boot was posted once, by the starter");
+    await Promise.resolve();
+    early.fire("message", { data: { msg: { type: "created", key: "k", model_id: "m" }, buffers: [] } });
+    assert.deepEqual(received, ["status", "ready", "created"]);
+    assert.equal(takeEarlyWorker(scope), null, "taken once");
+  });
+
+  test("an early worker that failed to load is reported like one the runtime started", async () => {
+    const early = new FakeWorker("http://x/worker.js", { type: "module" });
+    const transport = createWorkerTransport({ url: "http://x/worker.js", boot: BOOT,
+      early: { worker: /** @type {any} */ (early), events: [{ type: "error", message: "", preventDefault() {} }] } });
+    const received = [];
+    transport.onmessage = (msg) => received.push(msg);
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(received[0].type, "error");
+    assert.equal(received[0].fatal, true);
+    assert.match(received[0].error.message, /could not be loaded/);
+  });
+
+  test("takeEarlyWorker finds nothing on a page without the starter", () => {
+    assert.equal(takeEarlyWorker({}), null);
+    assert.equal(takeEarlyWorker(undefined), null);
   });
 
   test("transfers copies of the buffers, so the page's own buffers stay usable", () => {
@@ -70,6 +109,32 @@ describe("the worker transport", () => {
     const buffer = new ArrayBuffer(1);
     worker.fire("message", { data: { msg: { type: "ready", timings: {} }, buffers: [buffer] } });
     assert.deepEqual(received, [{ msg: { type: "ready", timings: {} }, buffers: [buffer] }]);
+  });
+
+  test("a large copy the worker gives back is reused for the next send of that size", () => {
+    const { transport, worker } = start();
+    const big = new Uint8Array(1 << 20).fill(3).buffer;
+    transport.send({ type: "comm_msg", comm_id: "m" }, [big]);
+    const [first] = worker.posted[worker.posted.length - 1].data.buffers;
+    assert.notEqual(first, big);
+    worker.fire("message", { data: { recycle: [first] } });
+    transport.send({ type: "comm_msg", comm_id: "m" }, [big]);
+    const [second] = worker.posted[worker.posted.length - 1].data.buffers;
+    assert.equal(second, first, "the given-back buffer carries the next copy");
+    assert.equal(new Uint8Array(second)[12], 3);
+    assert.equal(big.byteLength, 1 << 20, "the widget's own buffer is never detached");
+    transport.close();
+  });
+
+  test("Python's frame of JSON text is split into its messages, each with its own buffers", () => {
+    const { worker, received } = start();
+    const [a, b] = [new ArrayBuffer(1), new ArrayBuffer(2)];
+    const text = JSON.stringify([{ type: "comm_msg", comm_id: "m", data: { method: "echo_update" } },
+      { type: "comm_msg", comm_id: "m", nbuffers: 2, data: { method: "custom" } }]);
+    worker.fire("message", { data: { text, buffers: [a, b] } });
+    assert.deepEqual(received.map((r) => r.msg.data.method), ["echo_update", "custom"]);
+    assert.deepEqual(received.map((r) => r.buffers), [[], [a, b]]);
+    assert.equal("nbuffers" in received[1].msg, false);
   });
 
   test("a worker error event becomes a fatal error message that says what to check", async () => {
