@@ -93,6 +93,7 @@ class Client:
 
     def __init__(self, base: str) -> None:
         self.base = base
+        self.queued: list[tuple[dict[str, Any], list[bytes]]] = []
 
     async def open(self) -> Client:
         import httpx  # noqa: PLC0415
@@ -118,8 +119,12 @@ class Client:
         await self.ws.send(json.dumps(msg))
 
     async def recv(self) -> tuple[dict[str, Any], list[bytes]]:
-        msg = json.loads(await self.ws.recv())
-        return msg, [await self.ws.recv() for _ in range(msg.pop("nbuffers", 0))]
+        """The next message and its buffers; a text frame holds one message or an array of them."""
+        if not self.queued:
+            parsed = json.loads(await self.ws.recv())
+            for msg in parsed if isinstance(parsed, list) else [parsed]:
+                self.queued.append((msg, [await self.ws.recv() for _ in range(msg.pop("nbuffers", 0))]))
+        return self.queued.pop(0)
 
     async def round_trip(self) -> float:
         """One update until its echo_update; seconds."""

@@ -39,15 +39,35 @@ export function readPack(bytes) {
 }
 
 /**
+ * The part of an Emscripten file system (`pyodide.FS`) that writePack uses.
+ * @typedef {{mkdirTree(path: string): void, open(path: string, flags: string): any,
+ *   write(stream: any, data: Uint8Array, offset: number, length: number, position: number, canOwn?: boolean): number,
+ *   close(stream: any): void}} PackFS
+ */
+
+/**
  * Write every file of a pack below `root` in an Emscripten file system (`pyodide.FS`).
- * @param {{mkdirTree(path: string): void, writeFile(path: string, data: Uint8Array): void}} FS
+ * The files keep views into `bytes` (MEMFS's `canOwn`): nothing is copied, so `bytes` must not
+ * change afterwards.
+ * @param {PackFS} FS
  * @param {Uint8Array} bytes
  * @param {string} root  An absolute folder, e.g. "/lib/python3.14/site-packages".
+ * @param {(path: string) => boolean} [select]  Which files to write (default: all).
  * @returns {number} How many files were written.
  */
-export function writePack(FS, bytes, root) {
+export function writePack(FS, bytes, root, select = () => true) {
+  return writeFiles(FS, readPack(bytes).filter(({ path }) => select(path)), root);
+}
+
+/**
+ * Write files read from a pack (readPack) below `root`, as writePack does.
+ * @param {PackFS} FS
+ * @param {Array<{path: string, data: Uint8Array}>} files
+ * @param {string} root
+ * @returns {number} How many files were written.
+ */
+export function writeFiles(FS, files, root) {
   const made = new Set();
-  const files = readPack(bytes);
   for (const { path, data } of files) {
     const slash = path.lastIndexOf("/");
     const dir = slash < 0 ? root : `${root}/${path.slice(0, slash)}`;
@@ -55,7 +75,12 @@ export function writePack(FS, bytes, root) {
       FS.mkdirTree(dir);
       made.add(dir);
     }
-    FS.writeFile(`${root}/${path}`, data);
+    const stream = FS.open(`${root}/${path}`, "w");
+    try {
+      FS.write(stream, data, 0, data.length, 0, true);
+    } finally {
+      FS.close(stream);
+    }
   }
   return files.length;
 }

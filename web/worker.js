@@ -3,7 +3,7 @@
 // Nothing is fetched from anywhere but the URLs the page's boot config names.
 // @ts-check
 import { bootConfig } from "./boot-config.js";
-import { writePack } from "./pack.js";
+import { readPack, writeFiles, writePack } from "./pack.js";
 import { RECYCLE_MIN_BYTES } from "./pool.js";
 import { BOOT, CREATE, ERROR, READY, STATUS } from "./protocol.js";
 
@@ -91,7 +91,8 @@ async function boot(config) {
     console.warn(`[fh-anywidget] booting Python without the memory snapshot (slower first load): ${config.snapshotProblem || "none was given"}`);
   }
   if (!pyodide) await bootFromPackages(config, indexURL, loader);
-  await unpack(await kernelBundle, `${SITE}/kernel`);
+  if (pendingFiles) pendingFiles.kernel = await kernelBundle; // the snapshot has the kernel imported
+  else await unpack(await kernelBundle, `${SITE}/kernel`);
   status("Importing widgets", 80);
   const bridge = pyodide.pyimport("fh_anywidget.bridge");
   handleInPython = bridge.start(
@@ -102,6 +103,7 @@ async function boot(config) {
       self.postMessage({ text, buffers }, { transfer: buffers });
     },
   );
+  if (pendingFiles) bridge.defer_files(writePendingFiles);
   bridge.destroy();
   mark("imported");
   timings.timeOrigin = performance.timeOrigin; // lines these ms up with the page's clock
@@ -121,8 +123,9 @@ function pyodideOptions(config, indexURL) {
 }
 
 /** The fast boot: restore the memory snapshot `fh-anywidget dist` made (Python with the stack,
- * the kernel and the app's packages imported), then write back the site-packages files it was
- * made with (a snapshot holds memory, not files). Sets `pyodide`; throws if anything fails.
+ * the kernel and the app's packages imported). The site-packages files it was made with (a
+ * snapshot holds memory, not files) are written later, by writePendingFiles. Sets `pyodide`;
+ * throws if anything fails.
  * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader */
 async function restoreSnapshot(config, indexURL, loader) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
@@ -140,11 +143,53 @@ async function restoreSnapshot(config, indexURL, loader) {
     unpatch();
   }
   mark("restored");
-  const files = writePack(pyodide.FS, new Uint8Array(await pack), snapshot.sitePackages);
+  // Data files now (widgets read theirs when they are made); Python sources after the first message
+  const bytes = new Uint8Array(await pack);
+  const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
+  pendingFiles = { files: readPack(bytes).filter(({ path }) => isSource(path)), root: snapshot.sitePackages, kernel: null };
+  pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+  mark("data");
   // every visitor restores the same memory: give `random` a seed of its own
-  pyodide.runPython("import importlib, sys\nimportlib.invalidate_caches()\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  console.info(`[fh-anywidget] Python restored from the memory snapshot in ${timings.restored} ms (${data} data files written)`);
+}
+
+/** What a snapshot boot has not written yet: the site-packages Python sources, and the kernel's
+ * files (its modules are in the snapshot). @type {{files: Array<{path: string, data: Uint8Array}>,
+ * root: string, kernel: ArrayBuffer | null, writing?: boolean} | null} */
+let pendingFiles = null;
+/** Sources written per task, when they are written in the background. */
+const FILES_PER_TASK = 100;
+
+/** Python source files (`.py`): what a snapshot boot writes only after the first message. @param {string} path */
+const isSource = (path) => path.endsWith(".py");
+
+/** Write what a snapshot boot left out, all of it, now (later calls do nothing). Python calls this
+ * itself the moment it needs a source (an import nothing finds, package metadata, a traceback:
+ * fh_anywidget.bridge); otherwise writePendingFilesSoon does it in the background. */
+function writePendingFiles() {
+  if (!pendingFiles) return;
+  const { files, root, kernel } = pendingFiles;
+  pendingFiles = null;
+  writeFiles(pyodide.FS, files, root);
+  if (kernel) pyodide.unpackArchive(kernel, "zip", { extractDir: `${SITE}/kernel` });
+  pyodide.pyimport("fh_anywidget.bridge").files_written();
   mark("files");
-  console.info(`[fh-anywidget] Python restored from the memory snapshot in ${timings.restored} ms (${files} files written)`);
+  console.info("[fh-anywidget] site-packages sources written");
+}
+
+/** Write the left-out sources a few at a time, one task each, so that the page's messages are
+ * handled in between (the first widget's answers are not held up by them). */
+function writePendingFilesSoon() {
+  if (!pendingFiles || pendingFiles.writing) return;
+  pendingFiles.writing = true;
+  const step = () => {
+    if (!pendingFiles) return;
+    if (pendingFiles.files.length <= FILES_PER_TASK) return writePendingFiles();
+    writeFiles(pyodide.FS, pendingFiles.files.splice(0, FILES_PER_TASK), pendingFiles.root);
+    setTimeout(step, 0);
+  };
+  setTimeout(step, 0);
 }
 
 /** The slow boot (and the fallback): start Python, then install the packages from the lock.
@@ -292,6 +337,7 @@ async function handle(msg, buffers) {
     // Python copied them into its memory: large ones go back to the page's pool (web/pool.js)
     const spent = buffers.filter((b) => b.byteLength >= RECYCLE_MIN_BYTES);
     if (spent.length) self.postMessage({ recycle: spent }, { transfer: spent });
+    writePendingFilesSoon(); // after the first message, between the next ones
   }
 }
 

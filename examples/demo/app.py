@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fasthtml.common import H1, H2, A, Button, Form, Li, Link, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
-from examples.widgets import Counter, Echo, Failing, FragileCounter, PointCount, counter_from, scatter
+from examples.widgets import Counter, Echo, Failing, FragileCounter, LateImport, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,7 @@ PAGES = {
     "/shared": "Two views, one model",
     "/errors": "Errors",
     "/drawing": "drawdata",
+    "/late-import": "A late import",
 }
 
 
@@ -138,6 +139,12 @@ def errors_page():
 @rt("/drawing")
 def drawing_page():
     return page("drawdata", *drawing_sections())
+
+
+@rt("/late-import")
+def late_import_page():
+    return page("A late import", Section(H2("LateImport: imports a module no widget needed before"),
+                                         widget(LateImport), id="late"))
 
 
 # -- server mode only -------------------------------------------------------------------

@@ -9,5 +9,6 @@ from .counter import Counter, counter_from
 from .drawing import PointCount, scatter
 from .echo import Echo
 from .failing import Failing, FragileCounter
+from .late_import import LateImport
 
-__all__ = ["Counter", "Echo", "Failing", "FragileCounter", "PointCount", "counter_from", "scatter"]
+__all__ = ["Counter", "Echo", "Failing", "FragileCounter", "LateImport", "PointCount", "counter_from", "scatter"]

@@ -12,16 +12,65 @@ the page instead of several. A handler that runs long sends what it has every
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
+from . import kernel as _kernel
 from .kernel import Kernel
 from .protocol import frame
 
 FLUSH_SECONDS = 0.02
+
+
+class FilesPending:
+    """While a snapshot boot's site-packages files are not written yet (web/worker.js writes them
+    after the first message), this last finder on ``sys.meta_path`` has them written as soon as
+    Python looks for something only a file has: an import no other finder found, package
+    metadata (``importlib.metadata``), or the source lines of a traceback."""
+
+    def __init__(self, write: Callable[[], None]) -> None:
+        self._write = write
+
+    def now(self) -> None:
+        """Have the files written (at once; does nothing the second time)."""
+        write, self._write = self._write, None
+        if write is not None:
+            write()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        self.now()
+        return importlib.machinery.PathFinder.find_spec(name, path, target)
+
+    def find_distributions(self, *args: Any, **kwargs: Any) -> Iterable[Any]:
+        self.now()
+        return importlib.machinery.PathFinder.find_distributions(*args, **kwargs)
+
+
+_pending: FilesPending | None = None
+
+
+def defer_files(write: Any) -> None:
+    """Until ``write()`` (JS) has run, have it run first whenever Python needs a site-packages file."""
+    global _pending
+    _pending = FilesPending(write)
+    sys.meta_path.append(_pending)
+    _kernel.before_traceback = _pending.now
+
+
+def files_written() -> None:
+    """Called by web/worker.js once the files are there: back to Python's own finders."""
+    global _pending
+    if _pending is not None and _pending in sys.meta_path:
+        sys.meta_path.remove(_pending)
+    _pending = None
+    _kernel.before_traceback = None
+    importlib.invalidate_caches()
 
 
 def start(post: Any) -> Callable[[str, Any], None]:

@@ -35,6 +35,10 @@ _last_installed: list[Kernel] = []
 
 log = logging.getLogger("fh_anywidget")
 
+before_traceback: Callable[[], None] | None = None
+"""Called before a traceback is formatted (the worker writes its site-packages files then, so
+that the traceback shows their source lines)."""
+
 
 class ProtocolError(ValueError):
     """A message from the page that does not follow docs/protocol.md."""
@@ -115,6 +119,8 @@ class Kernel:
 
     def send_error(self, exc: BaseException, *, key: str | None = None, comm_id: str | None = None) -> None:
         """Report a Python exception to the page, where it is shown in the widget's element."""
+        if before_traceback is not None:
+            before_traceback()
         tb = "".join(traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__)))
         print(tb, file=sys.stderr, end="")
         msg: dict[str, Any] = {"type": P.ERROR, "error": {"type": type(exc).__name__, "message": str(exc), "traceback": tb}}

@@ -6,6 +6,8 @@ asserts a time: scripts/bench measures those.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from browser_support import BOOT_MS, STEP_MS, open_demo
@@ -47,6 +49,21 @@ def test_a_lazy_import_after_the_restore_finds_its_files(page: Page, base_url: s
     expect(page.locator("#point-count .fh-anywidget-status")).to_be_hidden(timeout=BOOT_MS)
     expect(page.locator(".fh-anywidget-error")).to_have_count(0)
     assert "restored" in boot_timings(page)
+
+
+def test_site_packages_sources_are_written_after_the_first_message_and_found_before(page: Page, base_url: str) -> None:
+    # The first widget of the page imports a module the snapshot never imported: its source is
+    # in site-packages, whose .py files the worker writes back only after handling the first
+    # message. Python has them written the moment it looks for one.
+    lines = console_of(page)
+    open_demo(page, base_url, "/late-import")
+    found = page.locator("#late .late-import")
+    expect(found).to_have_text(re.compile(r"^matplotlib_inline traitlets \d+\.\d+"), timeout=BOOT_MS)
+    expect(page.locator(".fh-anywidget-error")).to_have_count(0)
+    timings = boot_timings(page)
+    assert "restored" in timings and "data" in timings, timings
+    assert "files" not in timings, "the sources were written before Python said it was ready"
+    assert sum("site-packages sources written" in line for line in lines) == 1, lines
 
 
 def test_the_page_can_turn_the_snapshot_off_and_python_boots_from_the_packages(page: Page, base_url: str) -> None:

@@ -28,19 +28,43 @@ test("a pack's files come back with their paths and bytes", () => {
 test("writing a pack makes each folder once and writes every file below the root", () => {
   /** @type {string[]} */
   const calls = [];
+  /** @type {Uint8Array[]} */
+  const owned = [];
   const FS = {
     mkdirTree: (/** @type {string} */ p) => calls.push(`mkdir ${p}`),
-    writeFile: (/** @type {string} */ p, /** @type {Uint8Array} */ d) => calls.push(`write ${p} ${d.length}`),
+    open: (/** @type {string} */ p, /** @type {string} */ flags) => ({ p, flags }),
+    write: (/** @type {any} */ s, /** @type {Uint8Array} */ d, /** @type {number} */ offset, /** @type {number} */ length,
+      /** @type {number} */ position, /** @type {boolean} */ canOwn) => {
+      calls.push(`write ${s.p} ${s.flags} ${offset} ${length} ${position} ${canOwn}`);
+      owned.push(d);
+      return length;
+    },
+    close: (/** @type {any} */ s) => calls.push(`close ${s.p}`),
   };
-  const count = writePack(FS, makePack([["pkg/a.py", "a"], ["pkg/b.py", "bb"], ["top.py", "ccc"]]), "/lib/site");
+  const pack = makePack([["pkg/a.py", "a"], ["pkg/b.py", "bb"], ["top.py", "ccc"]]);
+  const count = writePack(FS, pack, "/lib/site");
   assert.equal(count, 3);
   assert.deepEqual(calls, [
-    "mkdir /lib/site/pkg", "write /lib/site/pkg/a.py 1", "write /lib/site/pkg/b.py 2", "mkdir /lib/site", "write /lib/site/top.py 3",
+    "mkdir /lib/site/pkg", "write /lib/site/pkg/a.py w 0 1 0 true", "close /lib/site/pkg/a.py",
+    "write /lib/site/pkg/b.py w 0 2 0 true", "close /lib/site/pkg/b.py",
+    "mkdir /lib/site", "write /lib/site/top.py w 0 3 0 true", "close /lib/site/top.py",
   ]);
+  // the files are views into the pack (MEMFS owns them: no copy)
+  assert.ok(owned.every((d) => d.buffer === pack.buffer));
+  assert.equal(new TextDecoder().decode(owned[2]), "ccc");
 });
 
 test("a damaged pack is refused with the fix", () => {
   assert.throws(() => readPack(new TextEncoder().encode("PK\u0003\u0004 not a pack")), /bad magic.*fh-anywidget dist/);
   const cut = makePack([["a.py", "abcdef"]]).subarray(0, -2);
   assert.throws(() => readPack(cut), /damaged.*its index says/);
+});
+
+test("select picks which files of a pack are written", () => {
+  /** @type {string[]} */
+  const written = [];
+  const FS = { mkdirTree() {}, open: (/** @type {string} */ p) => p, write: (/** @type {string} */ p) => written.push(p), close() {} };
+  const pack = makePack([["pkg/a.py", "a"], ["pkg/a.js", "b"], ["pkg-1.0.dist-info/METADATA", "c"]]);
+  assert.equal(writePack(FS, pack, "/s", (path) => !path.endsWith(".py")), 2);
+  assert.deepEqual(written, ["/s/pkg/a.js", "/s/pkg-1.0.dist-info/METADATA"]);
 });

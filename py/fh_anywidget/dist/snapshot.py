@@ -38,6 +38,9 @@ GZIP_CANDIDATES = ("pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip", "
 GZIP_MIN_SAVING = 0.10
 STACK_IMPORTS = ("anywidget", "ipywidgets", "traitlets", "comm", "IPython")
 KERNEL_IMPORTS = ("fh_anywidget.protocol", "fh_anywidget.kernel", "fh_anywidget.bridge")
+WORKER_IMPORTS = ("pyodide._package_loader", "shutil", "zipfile")
+"""What the worker's unpackArchive (widget bundles) runs: Pyodide's stdlib is source files, and
+compiling these at the first widget costs tens of milliseconds."""
 NOT_IMPORTED = frozenset({"tests", "test", "testing", "docs", "examples", "benchmarks"})
 """Top-level folders some wheels ship by mistake: never imported into the snapshot."""
 NODE_HINT = "install Node.js 20+ (apt-get install -y nodejs) or build with --no-snapshot"
@@ -132,7 +135,7 @@ def snapshot_imports(extras: Sequence[WheelInfo]) -> tuple[tuple[str, ...], tupl
     """(required, optional) modules to import before the snapshot: the stack and the kernel
     must import; the app's extra packages should (a failure there is reported, not fatal)."""
     optional = tuple(dict.fromkeys(name for wheel in extras for name in wheel.imports if name not in NOT_IMPORTED))
-    return (*STACK_IMPORTS, *KERNEL_IMPORTS), optional
+    return (*STACK_IMPORTS, *KERNEL_IMPORTS, *WORKER_IMPORTS), optional
 
 
 def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: bytes, imports: Sequence[str]) -> str:
