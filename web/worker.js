@@ -5,6 +5,7 @@
 import { bootConfig } from "./boot-config.js";
 import { readPack, writeFiles, writePack } from "./pack.js";
 import { RECYCLE_MIN_BYTES } from "./pool.js";
+import { forget, opfsRoot, readStored, store, storedName } from "./store.js";
 import { BOOT, CREATE, ERROR, READY, STATUS } from "./protocol.js";
 
 /** @typedef {{type: string, [key: string]: any}} Message */
@@ -79,7 +80,16 @@ async function boot(config) {
   const loader = import(indexURL + "pyodide.mjs");
   if (config.snapshot) {
     try {
-      await restoreSnapshot(config, indexURL, loader);
+      try {
+        await restoreSnapshot(config, indexURL, loader, true);
+      } catch (err) {
+        if (!kept.used) throw err;
+        // this browser's copy could not be restored: drop it, download the snapshot
+        console.info(`[fh-anywidget] this browser's copy of the snapshot did not restore (${err instanceof Error ? err.message : err}); downloading it`);
+        await forget(kept.root, kept.name);
+        pyodide = pendingFiles = null;
+        await restoreSnapshot(config, indexURL, loader, false);
+      }
     } catch (err) {
       pyodide = null;
       console.warn(
@@ -126,12 +136,13 @@ function pyodideOptions(config, indexURL) {
  * the kernel and the app's packages imported). The site-packages files it was made with (a
  * snapshot holds memory, not files) are written later, by writePendingFiles. Sets `pyodide`;
  * throws if anything fails.
- * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader */
-async function restoreSnapshot(config, indexURL, loader) {
+ * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader
+ * @param {boolean} useKept  Whether this browser's copy of the snapshot may be used. */
+async function restoreSnapshot(config, indexURL, loader, useKept) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
   const wasmURL = indexURL + "pyodide.asm.wasm";
   const compiled = settled(WebAssembly.compileStreaming(fetch(wasmURL)).then((module) => (mark("compiled"), module)));
-  const memory = settled(fetchGunzip(absolute(snapshot.url), snapshot.size).then((bytes) => (mark("snapshot"), bytes)));
+  const memory = settled(snapshotBytes(snapshot, useKept).then((bytes) => (mark("snapshot"), bytes)));
   const pack = settled(fetchBytes(absolute(snapshot.packURL)));
   const { loadPyodide } = await loader;
   mark("loader");
@@ -151,7 +162,42 @@ async function restoreSnapshot(config, indexURL, loader) {
   mark("data");
   // every visitor restores the same memory: give `random` a seed of its own
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
-  console.info(`[fh-anywidget] Python restored from the memory snapshot in ${timings.restored} ms (${data} data files written)`);
+  const source = kept.used ? "this browser's copy of the memory snapshot" : "the memory snapshot";
+  console.info(`[fh-anywidget] Python restored from ${source} in ${timings.restored} ms (${data} data files written)`);
+}
+
+/** This browser's copy of the unpacked snapshot (web/store.js): where it is, whether this boot
+ * used it, and the downloaded bytes to keep once the first widget answered.
+ * @type {{root: any, name: string, used: boolean, toKeep: Uint8Array | null}} */
+const kept = { root: null, name: "", used: false, toKeep: null };
+
+/** The unpacked snapshot: this browser's copy if it has one, else downloaded and gunzipped.
+ * @param {NonNullable<BootConfig["snapshot"]>} snapshot @param {boolean} useKept */
+async function snapshotBytes(snapshot, useKept) {
+  const url = absolute(snapshot.url);
+  kept.root = await opfsRoot();
+  kept.name = storedName(url);
+  kept.used = false;
+  delete timings.keptCopy;
+  const copy = useKept ? await readStored(kept.root, kept.name, snapshot.size) : null;
+  if (copy) {
+    kept.used = true;
+    timings.keptCopy = 1;
+    return copy;
+  }
+  const bytes = await fetchGunzip(url, snapshot.size);
+  kept.toKeep = bytes;
+  return bytes;
+}
+
+/** Keep the downloaded snapshot in this browser for the next visit (once, in the background). */
+async function keepSnapshot() {
+  const bytes = kept.toKeep;
+  kept.toKeep = null;
+  if (!bytes) return;
+  if (await store(kept.root, kept.name, bytes)) {
+    console.info(`[fh-anywidget] kept the unpacked memory snapshot in this browser for the next visit (${bytes.byteLength} bytes)`);
+  }
 }
 
 /** What a snapshot boot has not written yet: the site-packages Python sources, and the kernel's
@@ -176,6 +222,7 @@ function writePendingFiles() {
   pyodide.pyimport("fh_anywidget.bridge").files_written();
   mark("files");
   console.info("[fh-anywidget] site-packages sources written");
+  setTimeout(keepSnapshot, 0);
 }
 
 /** Write the left-out sources a few at a time, one task each, so that the page's messages are

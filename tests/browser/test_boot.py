@@ -86,3 +86,40 @@ def test_a_snapshot_that_cannot_be_fetched_falls_back_to_the_packages(page: Page
     assert any("could not restore Python from the memory snapshot" in line and "answered 404" in line
                for line in lines), lines
     expect(page.locator(".fh-anywidget-error")).to_have_count(0)
+
+
+def test_a_second_visit_restores_from_this_browsers_copy_and_a_damaged_copy_is_replaced(
+        page: Page, context: BrowserContext, base_url: str) -> None:
+    lines = console_of(page)
+    open_demo(page, base_url, "/counter")
+    click_reaches_python(page)
+    for _ in range(STEP_MS // 100):  # the copy is kept in the background, after the first answer
+        if any("kept the unpacked memory snapshot in this browser" in line for line in lines):
+            break
+        page.wait_for_timeout(100)
+    assert any("kept the unpacked memory snapshot in this browser" in line for line in lines), lines
+
+    second = context.new_page()
+    second_lines = console_of(second)
+    open_demo(second, base_url, "/counter")
+    click_reaches_python(second)
+    assert boot_timings(second).get("keptCopy") == 1
+    assert any("restored from this browser's copy of the memory snapshot" in line for line in second_lines), second_lines
+
+    # damage the copy (same size, wrong bytes): the next visit says so, downloads, and works
+    second.evaluate("""async () => {
+        const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("fh-anywidget");
+        for await (const [name, handle] of dir.entries()) {
+            const size = (await handle.getFile()).size;
+            const writable = await handle.createWritable();
+            await writable.write(new Uint8Array(size).fill(7));
+            await writable.close();
+        }
+    }""")
+    second.close()
+    third = context.new_page()
+    third_lines = console_of(third)
+    open_demo(third, base_url, "/counter")
+    click_reaches_python(third)
+    assert "keptCopy" not in boot_timings(third) and "restored" in boot_timings(third)
+    assert any("copy of the snapshot did not restore" in line for line in third_lines), third_lines
