@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fasthtml.common import H1, H2, A, Button, Form, Li, Link, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
+from examples.compat import pages as compat
 from examples.widgets import Counter, Echo, Failing, FragileCounter, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
 
@@ -20,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # default_hdrs=False: FastHTML's default headers load htmx and Pico from CDNs, and these pages
 # must work with no network at all. The demo keeps no sessions: a fixed key spares writing .sesskey.
 app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="fh-anywidget-demo-has-no-sessions")
-host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyodide")
+# The real PyPI widgets that the pages use (drawdata's scatter, and examples/compat's wigglystuff
+# page), pinned so that the browser's Python and the server's (pyproject's test extra) agree.
+WIDGET_PACKAGES = ["drawdata==0.5.2", "wigglystuff==0.5.36"]
+host = AnyWidgetHost(app, packages=WIDGET_PACKAGES, dist_dir=ROOT / "build" / "pyodide")
 
 # Every page is served twice: as written (worker mode), and under /server with every widget in
 # server mode, its Python in this process. The browser tests run each scenario in both.
@@ -72,6 +76,8 @@ PAGES = {
     "/shared": "Two views, one model",
     "/errors": "Errors",
     "/drawing": "drawdata",
+    "/compat": "Conformance",
+    "/compat/wigglystuff": "wigglystuff",
 }
 
 
@@ -138,6 +144,32 @@ def errors_page():
 @rt("/drawing")
 def drawing_page():
     return page("drawdata", *drawing_sections())
+
+
+# -- the compatibility suite (examples/compat, tests/browser/test_compat.py) -------------
+
+compat.mount_static(app)
+
+
+def origin(req) -> str:
+    return f"{req.url.scheme}://{req.url.netloc}"
+
+
+@rt("/compat")
+def compat_page(req):
+    return page("Conformance: one widget per feature of the anywidget contract", *compat.fixture_sections(widget, origin(req)))
+
+
+@rt("/compat/many")
+def compat_many_page():
+    return page(f"{compat.MANY} widgets on one page", *compat.many_sections(widget))
+
+
+@rt("/compat/wigglystuff")
+def compat_wiggly_page(only: str = ""):
+    """Every wigglystuff widget that runs offline (``?only=A,B`` for some of them)."""
+    names = [n for n in only.split(",") if n] or None
+    return page("wigglystuff (from PyPI)", *compat.wiggly_sections(widget, names))
 
 
 # -- server mode only -------------------------------------------------------------------

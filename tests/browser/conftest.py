@@ -76,6 +76,7 @@ MODES = ("worker", "server")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "worker_only: a scenario that only worker mode has (skipped in server mode)")
+    config.addinivalue_line("markers", "feature(*rows): the rows of docs/compat.md this test decides (scripts/compat)")
 
 
 @pytest.fixture(params=MODES)
