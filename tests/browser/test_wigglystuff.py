@@ -1,0 +1,140 @@
+"""Real widgets from PyPI: every wigglystuff widget whose front end runs offline
+(examples/compat/wiggly.py lists them all, and why the others do not), installed as users
+install them (pinned in the demo app's packages and in pyproject's test extra), in worker and
+in server mode.
+
+For each one: it renders with no error. For the scripted ones, also: a user interaction
+reaches Python, and a Python change reaches the page (through each widget's Mirror, which shows
+what Python observed and sets a trait from Python when asked).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+from browser_support import BOOT_MS, STEP_MS, NetworkGuard, is_local
+from conftest import MODES, RESULTS
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from examples.compat.wiggly import WIGGLY
+
+OFFLINE = [w.name for w in WIGGLY if w.offline]
+
+
+class WigglyPage:
+    def __init__(self, page: Page, mode: str, console: list[str], guard: NetworkGuard) -> None:
+        self.page, self.mode, self.console, self.guard = page, mode, console, guard
+
+    def section(self, name: str) -> Locator:
+        return self.page.locator(f"#w-{name}")
+
+    def view(self, name: str) -> Locator:
+        """The wigglystuff widget's own element (the first placeholder of the section)."""
+        return self.page.locator(f"#w-{name} > .fh-anywidget .fh-anywidget-view")
+
+    def mirror(self, name: str) -> Locator:
+        return self.page.locator(f"#w-{name} .mirror .fh-anywidget-view")
+
+    def python_saw(self, name: str) -> dict:
+        return json.loads(self.mirror(name).get_attribute("data-saw") or "{}")
+
+    def set_in_python(self, name: str, trait: str, value: object) -> None:
+        mirror = self.mirror(name)
+        mirror.locator(".mirror-trait").fill(trait)
+        mirror.locator(".mirror-value").fill(json.dumps(value))
+        mirror.locator(".mirror-set").click()
+
+
+@pytest.fixture(scope="module", params=MODES)
+def wiggly(request: pytest.FixtureRequest, browser: Browser, server_url: str) -> Iterator[WigglyPage]:
+    mode = request.param
+    guard = NetworkGuard()
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.on("request", guard.record)
+    ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
+    page = ctx.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    page.goto(server_url + ("/server" if mode == "server" else "") + "/compat/wigglystuff")
+    try:
+        page.evaluate("() => { window.fhAnywidget.ready.then(() => { window.__wigglyReady = true; }); }")
+        page.wait_for_function("() => window.__wigglyReady === true", timeout=BOOT_MS * 2)
+        yield WigglyPage(page, mode, console, guard)
+    finally:
+        RESULTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(RESULTS / f"wigglystuff-{mode}.png"), full_page=True)
+        finally:
+            (RESULTS / f"wigglystuff-{mode}.log").write_text("\n".join(console) + "\n")
+            ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def _row(request: pytest.FixtureRequest, record_property) -> Iterator[None]:
+    """The table row (scripts/compat) and the network check for the test's widget."""
+    marker = request.node.get_closest_marker("feature")
+    if marker:
+        record_property("feature", "|".join(marker.args))
+    elif "name" in request.fixturenames:
+        record_property("feature", f"wigglystuff.{request.getfixturevalue('name')}: renders")
+    yield
+    if "wiggly" in request.fixturenames:
+        request.getfixturevalue("wiggly").guard.check()
+
+
+@pytest.mark.parametrize("name", OFFLINE)
+def test_renders_with_no_error(wiggly: WigglyPage, name: str) -> None:
+    section = wiggly.section(name)
+    expect(section.locator(".fh-anywidget-error")).to_have_count(0)
+    view = wiggly.view(name)
+    expect(view).to_have_count(1)
+    # it drew something of its own into its element
+    assert view.evaluate("el => el.childElementCount + el.shadowRoot?.childElementCount || el.childElementCount") > 0
+    expect(wiggly.mirror(name)).to_have_attribute("data-ready", "yes")
+
+
+# -- scripted: an interaction reaches Python, a Python change reaches the page ------------
+
+@pytest.mark.feature("wigglystuff.ColorPicker: interaction -> Python -> page")
+def test_color_picker(wiggly: WigglyPage) -> None:
+    view = wiggly.view("ColorPicker")
+    color = view.locator("input.colorpicker-input")
+    expect(color).to_have_value("#336699")
+    color.fill("#12ab34")  # what choosing a colour does: sets the value, fires input
+    expect(wiggly.mirror("ColorPicker")).to_have_attribute("data-saw", re.compile(r'"color":"#12ab34"'), timeout=STEP_MS)
+    wiggly.set_in_python("ColorPicker", "color", "#ff0000")
+    expect(color).to_have_value("#ff0000", timeout=STEP_MS)
+    expect(view.locator(".colorpicker-label")).to_have_text("#ff0000")
+
+
+@pytest.mark.feature("wigglystuff.Slider2D: interaction -> Python -> page")
+def test_slider2d(wiggly: WigglyPage) -> None:
+    view = wiggly.view("Slider2D")
+    canvas = view.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    # drag the puck to the upper right quarter
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    wiggly.page.mouse.move(cx, cy)
+    wiggly.page.mouse.down()
+    wiggly.page.mouse.move(cx + 60, cy - 60, steps=6)
+    wiggly.page.mouse.up()
+    mirror = wiggly.mirror("Slider2D")
+    expect(mirror).to_have_attribute("data-saw", re.compile(r'"x":0\.\d+'), timeout=STEP_MS)
+    saw = wiggly.python_saw("Slider2D")
+    assert saw["x"] > 0 and saw["y"] > 0, saw  # y is up in the widget's coordinates
+    wiggly.set_in_python("Slider2D", "x", -0.5)
+    expect(view).to_contain_text("X: -0.50", timeout=STEP_MS)
+
+
+def test_every_wigglystuff_widget_is_listed() -> None:
+    """A new release with a new widget must be listed (run or explained), not skipped silently."""
+    import wigglystuff
+
+    classes = {n for n in wigglystuff.__all__ if isinstance(getattr(wigglystuff, n), type)}
+    assert classes - {w.name for w in WIGGLY} == set()
