@@ -67,11 +67,11 @@ def many_sections(widget: Widget) -> list[Any]:
     return [Section(widget(w.Probe, value=i), id=f"many-{i}", cls="many") for i in range(MANY)]
 
 
-def wiggly_sections(widget: Widget, names: list[str] | None = None) -> list[Any]:
-    """Each wigglystuff widget that runs offline (or those of ``names``), then its Python mirror."""
-    chosen = [e for e in WIGGLY if e.offline and (names is None or e.name in names)]
-    return [Section(H2(e.name), widget(e.target, **e.kwargs), Div(widget(Mirror, name=e.name), cls="mirror"),
-                    id=f"w-{e.name}") for e in chosen]
+def wiggly_sections(widget: Widget, keys: list[str] | None = None) -> list[Any]:
+    """Each real widget that runs offline (or those of ``keys``), each followed by its Python mirror."""
+    chosen = [e for e in WIGGLY if e.offline and (keys is None or e.key in keys)]
+    return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(Mirror, name=e.key), cls="mirror"),
+                    id=f"w-{e.slug}") for e in chosen]
 
 
 def mount_static(app: Any) -> None:

@@ -1,4 +1,5 @@
-"""Every widget of wigglystuff (a PyPI package, pinned in the demo app), as users make them.
+"""Every widget of wigglystuff and drawdata (PyPI packages, pinned in the demo app), as users
+make them.
 
 ``WIGGLY`` lists each one: how the page makes it, and, for those whose front end needs the
 internet, why (they are listed, not run: the pages must work with no network). ``make`` builds
@@ -13,6 +14,7 @@ for the tests, which open one page at a time).
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +28,21 @@ _live: dict[str, Any] = {}
 @dataclass(frozen=True)
 class Wiggly:
     name: str
-    """The class name in ``wigglystuff``."""
+    """The class name in its package."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     """JSON arguments for the constructor."""
     needs: str = ""
     """Why it is not run, when it is not (empty: it runs offline)."""
+    package: str = "wigglystuff"
+
+    @property
+    def key(self) -> str:
+        """``package.Class``: names the widget in pages, tests and the table."""
+        return f"{self.package}.{self.name}"
+
+    @property
+    def slug(self) -> str:
+        return self.key.replace(".", "-")
 
     @property
     def offline(self) -> bool:
@@ -38,11 +50,13 @@ class Wiggly:
 
     @property
     def target(self) -> str:
-        return f"{__name__}:make_{self.name}"
+        return f"{__name__}:make_{self.package}_{self.name}"
 
 
 CDN = "its front end imports from a CDN at run time: "
 WIGGLY: list[Wiggly] = [
+    Wiggly("ScatterWidget", package="drawdata"),
+    Wiggly("BarWidget", package="drawdata"),
     Wiggly("AnnotationWidget"),
     Wiggly("AltairWidget", needs=CDN + "vega-embed from cdn.jsdelivr.net (static/altair-widget.js)"),
     Wiggly("ApiDoc"),
@@ -93,7 +107,7 @@ WIGGLY: list[Wiggly] = [
     Wiggly("ProgressBar"),
     Wiggly("RidgelineChart", needs="a pandas DataFrame (its required `df`); pandas is not a pure-Python package"),
     Wiggly("ScatterLog"),
-    Wiggly("ScatterWidget"),
+    Wiggly("ScatterWidget"),  # drawdata's, re-exported
     Wiggly("Slider2D"),
     Wiggly("SortableList", {"value": ["apple", "banana", "cherry"]}),
     Wiggly("SplineDraw", needs="a Python spline function as its required `spline_fn` and numpy; not scripted"),
@@ -113,29 +127,29 @@ WIGGLY: list[Wiggly] = [
     Wiggly("WebkitSpeechToTextWidget"),
     Wiggly("WidgetDAG", needs="widget objects as its required `nodes` and `edges`; not scripted"),
 ]
-BY_NAME = {w.name: w for w in WIGGLY}
+BY_KEY = {w.key: w for w in WIGGLY}
 
 
-def make(name: str, **kwargs: Any) -> anywidget.AnyWidget:
-    """The wigglystuff widget ``name``, made with ``kwargs`` and remembered for ``Mirror``."""
-    import wigglystuff  # noqa: PLC0415 - only when a page shows one
-
-    widget = getattr(wigglystuff, name)(**kwargs)
-    _live[name] = widget
+def make(key: str, **kwargs: Any) -> anywidget.AnyWidget:
+    """The widget ``key`` ("package.Class"), made with ``kwargs`` and remembered for ``Mirror``."""
+    package, _, name = key.partition(".")
+    module = importlib.import_module(package)  # only when a page shows one
+    widget = getattr(module, name)(**kwargs)
+    _live[key] = widget
     return widget
 
 
-def _factory(name: str):
+def _factory(entry: Wiggly):
     def factory(**kwargs: Any) -> anywidget.AnyWidget:
-        return make(name, **kwargs)
+        return make(entry.key, **kwargs)
 
-    factory.__name__ = factory.__qualname__ = f"make_{name}"
+    factory.__name__ = factory.__qualname__ = entry.target.partition(":")[2]
     factory.__module__ = __name__
     return factory
 
 
 for _w in WIGGLY:
-    globals()[f"make_{_w.name}"] = _factory(_w.name)
+    globals()[_w.target.partition(":")[2]] = _factory(_w)
 
 
 def _jsonable(value: Any) -> Any:
@@ -147,7 +161,7 @@ def _jsonable(value: Any) -> Any:
 
 
 class Mirror(anywidget.AnyWidget):
-    """Shows the changes Python observed on the wigglystuff widget ``name``; on request, sets
+    """Shows the changes Python observed on the widget ``name`` ("package.Class"); on request, sets
     one of its traits from Python."""
 
     _esm = """
@@ -179,7 +193,7 @@ export default {
         super().__init__(name=name, **kwargs)
         target = _live.get(name)
         if target is None:
-            raise LookupError(f"no wigglystuff widget {name!r} on this page: put make_{name} before its Mirror")
+            raise LookupError(f"no widget {name!r} on this page: put {BY_KEY[name].target} before its Mirror")
         names = [n for n in target.traits(sync=True) if not n.startswith("_") and n not in ("layout", "tabbable", "tooltip")]
         target.observe(self._on_change, names=names)
         self.on_msg(self._on_msg)

@@ -167,9 +167,9 @@ def compat_many_page():
 
 @rt("/compat/wigglystuff")
 def compat_wiggly_page(only: str = ""):
-    """Every wigglystuff widget that runs offline (``?only=A,B`` for some of them)."""
+    """Every wigglystuff and drawdata widget that runs offline (``?only=wigglystuff.Knob,...`` for some)."""
     names = [n for n in only.split(",") if n] or None
-    return page("wigglystuff (from PyPI)", *compat.wiggly_sections(widget, names))
+    return page("wigglystuff and drawdata (from PyPI)", *compat.wiggly_sections(widget, names))
 
 
 # -- server mode only -------------------------------------------------------------------

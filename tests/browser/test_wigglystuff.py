@@ -1,7 +1,7 @@
-"""Real widgets from PyPI: every wigglystuff widget whose front end runs offline
-(examples/compat/wiggly.py lists them all, and why the others do not), installed as users
-install them (pinned in the demo app's packages and in pyproject's test extra), in worker and
-in server mode.
+"""Real widgets from PyPI: drawdata's, and every wigglystuff widget whose front end runs
+offline (examples/compat/wiggly.py lists them all, and why the others do not), installed as
+users install them (pinned in the demo app's packages and in pyproject's test extra), in worker
+and in server mode.
 
 For each one: it renders with no error. For the scripted ones, also: a user interaction
 reaches Python, and a Python change reaches the page (through each widget's Mirror, which shows
@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator
 
+import anywidget
 import pytest
 from browser_support import BOOT_MS, STEP_MS, NetworkGuard, is_local
 from conftest import MODES, RESULTS
@@ -21,22 +22,24 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from examples.compat.wiggly import WIGGLY
 
-OFFLINE = [w.name for w in WIGGLY if w.offline]
+from examples.compat.wiggly import BY_KEY
+
+OFFLINE = [w.key for w in WIGGLY if w.offline]
 
 
 class WigglyPage:
     def __init__(self, page: Page, mode: str, console: list[str], guard: NetworkGuard) -> None:
         self.page, self.mode, self.console, self.guard = page, mode, console, guard
 
-    def section(self, name: str) -> Locator:
-        return self.page.locator(f"#w-{name}")
+    def section(self, key: str) -> Locator:
+        return self.page.locator(f"#w-{BY_KEY[key].slug}")
 
-    def view(self, name: str) -> Locator:
-        """The wigglystuff widget's own element (the first placeholder of the section)."""
-        return self.page.locator(f"#w-{name} > .fh-anywidget .fh-anywidget-view")
+    def view(self, key: str) -> Locator:
+        """The real widget's own element (the first placeholder of its section)."""
+        return self.page.locator(f"#w-{BY_KEY[key].slug} > .fh-anywidget .fh-anywidget-view")
 
-    def mirror(self, name: str) -> Locator:
-        return self.page.locator(f"#w-{name} .mirror .fh-anywidget-view")
+    def mirror(self, key: str) -> Locator:
+        return self.page.locator(f"#w-{BY_KEY[key].slug} .mirror .fh-anywidget-view")
 
     def python_saw(self, name: str) -> dict:
         return json.loads(self.mirror(name).get_attribute("data-saw") or "{}")
@@ -80,7 +83,7 @@ def _row(request: pytest.FixtureRequest, record_property) -> Iterator[None]:
     if marker:
         record_property("feature", "|".join(marker.args))
     elif "name" in request.fixturenames:
-        record_property("feature", f"wigglystuff.{request.getfixturevalue('name')}: renders")
+        record_property("feature", f"{request.getfixturevalue('name')}: renders")
     yield
     if "wiggly" in request.fixturenames:
         request.getfixturevalue("wiggly").guard.check()
@@ -101,19 +104,19 @@ def test_renders_with_no_error(wiggly: WigglyPage, name: str) -> None:
 
 @pytest.mark.feature("wigglystuff.ColorPicker: interaction -> Python -> page")
 def test_color_picker(wiggly: WigglyPage) -> None:
-    view = wiggly.view("ColorPicker")
+    view = wiggly.view("wigglystuff.ColorPicker")
     color = view.locator("input.colorpicker-input")
     expect(color).to_have_value("#336699")
     color.fill("#12ab34")  # what choosing a colour does: sets the value, fires input
-    expect(wiggly.mirror("ColorPicker")).to_have_attribute("data-saw", re.compile(r'"color":"#12ab34"'), timeout=STEP_MS)
-    wiggly.set_in_python("ColorPicker", "color", "#ff0000")
+    expect(wiggly.mirror("wigglystuff.ColorPicker")).to_have_attribute("data-saw", re.compile(r'"color":"#12ab34"'), timeout=STEP_MS)
+    wiggly.set_in_python("wigglystuff.ColorPicker", "color", "#ff0000")
     expect(color).to_have_value("#ff0000", timeout=STEP_MS)
     expect(view.locator(".colorpicker-label")).to_have_text("#ff0000")
 
 
 @pytest.mark.feature("wigglystuff.Slider2D: interaction -> Python -> page")
 def test_slider2d(wiggly: WigglyPage) -> None:
-    view = wiggly.view("Slider2D")
+    view = wiggly.view("wigglystuff.Slider2D")
     canvas = view.locator("canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
@@ -124,17 +127,44 @@ def test_slider2d(wiggly: WigglyPage) -> None:
     wiggly.page.mouse.down()
     wiggly.page.mouse.move(cx + 60, cy - 60, steps=6)
     wiggly.page.mouse.up()
-    mirror = wiggly.mirror("Slider2D")
+    mirror = wiggly.mirror("wigglystuff.Slider2D")
     expect(mirror).to_have_attribute("data-saw", re.compile(r'"x":0\.\d+'), timeout=STEP_MS)
-    saw = wiggly.python_saw("Slider2D")
+    saw = wiggly.python_saw("wigglystuff.Slider2D")
     assert saw["x"] > 0 and saw["y"] > 0, saw  # y is up in the widget's coordinates
-    wiggly.set_in_python("Slider2D", "x", -0.5)
+    wiggly.set_in_python("wigglystuff.Slider2D", "x", -0.5)
     expect(view).to_contain_text("X: -0.50", timeout=STEP_MS)
 
 
-def test_every_wigglystuff_widget_is_listed() -> None:
+@pytest.mark.feature("drawdata.ScatterWidget: interaction -> Python -> page")
+def test_drawdata_scatter(wiggly: WigglyPage) -> None:
+    key = "drawdata.ScatterWidget"
+    svg = wiggly.view(key).locator("svg.dd-scatter-svg")
+    svg.scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 3, box["y"] + box["height"] / 2
+    wiggly.page.mouse.move(x, y)
+    wiggly.page.mouse.down()
+    wiggly.page.mouse.move(x + 60, y + 20, steps=8)
+    wiggly.page.mouse.up()
+    drawn = wiggly.view(key).locator("circle.drawn")
+    expect(drawn.first).to_be_attached(timeout=STEP_MS)
+    n = drawn.count()
+    expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"data":\['), timeout=STEP_MS)
+    wiggly.page.wait_for_function(
+        "([sel, n]) => (JSON.parse(document.querySelector(sel).dataset.saw).data || []).length === n",
+        arg=[f"#w-{BY_KEY[key].slug} .mirror .fh-anywidget-view", n], timeout=STEP_MS)
+    wiggly.set_in_python(key, "data", [{"x": 100, "y": 100, "color": "#ff0000", "label": "a", "batch": 0}])
+    expect(drawn).to_have_count(1, timeout=STEP_MS)
+
+
+def test_every_wigglystuff_and_drawdata_widget_is_listed() -> None:
     """A new release with a new widget must be listed (run or explained), not skipped silently."""
+    import drawdata
     import wigglystuff
 
-    classes = {n for n in wigglystuff.__all__ if isinstance(getattr(wigglystuff, n), type)}
-    assert classes - {w.name for w in WIGGLY} == set()
+    for module in (wigglystuff, drawdata):
+        names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
+        classes = {n for n in names if isinstance(getattr(module, n), type) and issubclass(getattr(module, n), anywidget.AnyWidget)}
+        listed = {w.name for w in WIGGLY if w.package == module.__name__}
+        assert classes - listed == set(), module.__name__
