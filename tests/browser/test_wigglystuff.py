@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import anywidget
 import pytest
@@ -133,6 +134,81 @@ def test_slider2d(wiggly: WigglyPage) -> None:
     assert saw["x"] > 0 and saw["y"] > 0, saw  # y is up in the widget's coordinates
     wiggly.set_in_python("wigglystuff.Slider2D", "x", -0.5)
     expect(view).to_contain_text("X: -0.50", timeout=STEP_MS)
+
+
+@dataclass(frozen=True)
+class Script:
+    """One widget's check both ways: ``act`` as a person would (``("drag", selector, (fx, fy),
+    (tx, ty))`` in fractions of the element's box, ``("click", selector)``, ``("select",
+    selector, option)``, ``("press", selector, key)``); Python must then see ``trait`` change.
+    Then Python sets ``set_`` (trait, value), and ``shows`` (selector, regex) must appear."""
+
+    act: tuple
+    trait: str
+    set_: tuple[str, object] | None
+    shows: tuple[str, str] | None
+    why_one_way: str = ""
+    """Why a Python change cannot reach the page (the widget's own front end ignores it)."""
+
+    @property
+    def row(self) -> str:
+        if self.set_ is None:
+            return f"interaction -> Python ({self.why_one_way})"
+        return "interaction -> Python -> page"
+
+
+SCRIPTS = {
+    "wigglystuff.Knob": Script(("drag", "svg", (0.85, 0.5), (0.85, 0.1)), "value", ("value", 75), (".knob-value", r"^75")),
+    "wigglystuff.CircularSlider": Script(("drag", "svg.circular-slider-svg", (0.95, 0.5), (0.5, 0.02)), "value",
+                                         ("value", 30), (".circular-slider-label", r"^30")),
+    "wigglystuff.Fader": Script(("drag", "svg", (0.5, 0.9), (0.5, 0.4)), "value", ("value", 64), (".fader-value", r"^64")),
+    "wigglystuff.TangleSlider": Script(("drag", ".tangle-value", (0.5, 0.5), (6.0, 0.5)), "amount", ("amount", 42),
+                                       (".tangle-value", r"42")),
+    "wigglystuff.TangleChoice": Script(("click", ".tangle-value"), "choice", ("choice", "blue"), (".tangle-value", r"^blue$")),
+    "wigglystuff.Matrix": Script(("drag", ".matrix-element >> nth=0", (0.5, 0.5), (4.0, 0.5)), "matrix", None, None,
+                                 "its front end never listens for changes: static/matrix.js has no model.on"),
+    "wigglystuff.PlaySlider": Script(("press", "input[type=range]", "ArrowRight"), "value", ("value", 37),
+                                     (".play-slider-label", r"^37")),
+}
+
+
+def _act(wiggly: WigglyPage, view: Locator, act: tuple) -> None:
+    kind, selector = act[0], act[1]
+    target = view.locator(selector).first
+    target.scroll_into_view_if_needed()
+    if kind == "click":
+        target.click()
+    elif kind == "select":
+        target.select_option(act[2])
+    elif kind == "press":
+        target.focus()
+        target.press(act[2])
+    elif kind == "drag":
+        box = target.bounding_box()
+        assert box is not None, f"{selector} has no box"
+        (fx, fy), (tx, ty) = act[2], act[3]
+        mouse = wiggly.page.mouse
+        mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        mouse.down()
+        mouse.move(box["x"] + tx * box["width"], box["y"] + ty * box["height"], steps=10)
+        mouse.up()
+    else:
+        raise ValueError(f"unknown action {kind!r}")
+
+
+@pytest.mark.parametrize("key", list(SCRIPTS))
+def test_an_interaction_reaches_python_and_a_python_change_reaches_the_page(wiggly: WigglyPage, key: str,
+                                                                             record_property) -> None:
+    script, view = SCRIPTS[key], wiggly.view(key)
+    record_property("feature", f"{key}: {script.row}")
+    _act(wiggly, view, script.act)
+    expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(f'"{script.trait}":'), timeout=STEP_MS)
+    if script.set_ is None or script.shows is None:
+        return
+    trait, value = script.set_
+    wiggly.set_in_python(key, trait, value)
+    selector, pattern = script.shows
+    expect(view.locator(selector).first).to_have_text(re.compile(pattern), timeout=STEP_MS)
 
 
 @pytest.mark.feature("drawdata.ScatterWidget: interaction -> Python -> page")
