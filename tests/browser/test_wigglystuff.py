@@ -167,6 +167,16 @@ SCRIPTS = {
     "wigglystuff.TangleChoice": Script(("click", ".tangle-value"), "choice", ("choice", "blue"), (".tangle-value", r"^blue$")),
     "wigglystuff.Matrix": Script(("drag", ".matrix-element >> nth=0", (0.5, 0.5), (4.0, 0.5)), "matrix", None, None,
                                  "its front end never listens for changes: static/matrix.js has no model.on"),
+    "wigglystuff.TangleSelect": Script(("select", "select", "green"), "choice", ("choice", "blue"),
+                                       ("select option:checked", r"^blue$")),
+    "wigglystuff.KeystrokeWidget": Script(("press", "[role=button]", "Shift+K"), "last_key",
+                                          ("last_key", {"key": "q", "code": "KeyQ"}), ("[role=button]", r"^q$")),
+    "wigglystuff.SortableList": Script(("dragto", ".list-item >> nth=0", ".list-item >> nth=2"), "value",
+                                       ("value", ["xray", "yankee"]), (".item-label >> nth=0", r"^xray$")),
+    "wigglystuff.HoverSlider": Script(("drag", ".hover-slider-track", (0.1, 0.5), (0.7, 0.5)), "value", ("value", 80),
+                                      (".hover-slider-readout", r"80")),
+    "wigglystuff.CircularRangeSlider": Script(("drag", "svg", (0.95, 0.5), (0.5, 0.02)), "value", ("value", [10, 90]),
+                                              (".circular-slider-label", r"^10 – 90$")),
     "wigglystuff.PlaySlider": Script(("press", "input[type=range]", "ArrowRight"), "value", ("value", 37),
                                      (".play-slider-label", r"^37")),
 }
@@ -183,6 +193,8 @@ def _act(wiggly: WigglyPage, view: Locator, act: tuple) -> None:
     elif kind == "press":
         target.focus()
         target.press(act[2])
+    elif kind == "dragto":
+        target.drag_to(view.locator(act[2]).first)
     elif kind == "drag":
         box = target.bounding_box()
         assert box is not None, f"{selector} has no box"
