@@ -182,6 +182,15 @@ def wave_page():
                                                  host.widget(NumpyWave, mode="server", points=64), id="wave"))
 
 
+@rt("/server-only/hmr")
+def hmr_page():
+    from examples.compat.hmr import DevReload  # watches a file of the server (anywidget's HMR)
+
+    return page("Hot reload in development (ANYWIDGET_HMR=1)",
+                Section(H2("Edit the file this widget names: the page follows"), host.widget(DevReload, mode="server"),
+                        id="f-hmr"))
+
+
 @rt("/server-only/board")
 def board_page():
     return page("One counter for every visitor (scope='app')",
