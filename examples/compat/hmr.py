@@ -1,10 +1,11 @@
 """Hot reload in development, the way anywidget does it: with ``ANYWIDGET_HMR=1`` (and the
 watchfiles package), a widget class whose ``_esm`` is a Path watches that file, and each
-change is sent to the page as an ordinary ``_esm`` update from the watching thread.
+change is sent to the page as an ordinary ``_esm`` update from the watching thread. In server
+mode that is all; in worker mode the host relays the server's watcher to the page
+(py/fh_anywidget/dev.py, which is on when the server runs with ANYWIDGET_HMR=1).
 
-Server mode only: this watches a file of the server. (In worker mode the widget's Python runs in
-the visitor's browser, which cannot watch the server's files.) The module writes its own
-scratch copy of the widget, so a test can edit it; ``path`` tells the page where it is.
+The module writes its own scratch copy of the widget (in the browser's Python too, where it is
+not watched), so that a test can edit the server's copy; the page names it (``data-path``).
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ import os
 import tempfile
 from pathlib import Path
 
-import traitlets
-
 from .widgets import Probe
 
 VERSION_1 = """
 export default {
   render({ model, el }) {
     el.dataset.version = "1";
-    el.dataset.path = model.get("path");
     el.innerHTML = `<b>version 1</b> <button class="bump" type="button"></button> <span class="seen"></span>`;
     const show = () => {
       el.querySelector(".bump").textContent = `value ${model.get("value")}`;
@@ -48,7 +46,6 @@ try:
         """A Probe whose ``_esm`` file is watched (anywidget's development hot reload)."""
 
         _esm = HMR_FILE
-        path = traitlets.Unicode(str(HMR_FILE)).tag(sync=True)
 
 finally:
     if _before is None:

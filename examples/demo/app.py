@@ -172,6 +172,15 @@ def compat_wiggly_page(only: str = ""):
     return page("wigglystuff and drawdata (from PyPI)", *compat.wiggly_sections(widget, names))
 
 
+@rt("/compat/hmr")
+def compat_hmr_page():
+    """Hot reload in development (run the app with ANYWIDGET_HMR=1): edit the file named below."""
+    from examples.compat.hmr import HMR_FILE, DevReload
+
+    return page("Hot reload in development (ANYWIDGET_HMR=1)",
+                Section(H2(f"Edit {HMR_FILE}: the page follows"), widget(DevReload), id="f-hmr", data_path=str(HMR_FILE)))
+
+
 # -- server mode only -------------------------------------------------------------------
 
 @rt("/server-only/wave")
@@ -180,15 +189,6 @@ def wave_page():
 
     return page("numpy on the server", Section(H2("NumpyWave: float32 samples made by numpy"),
                                                  host.widget(NumpyWave, mode="server", points=64), id="wave"))
-
-
-@rt("/server-only/hmr")
-def hmr_page():
-    from examples.compat.hmr import DevReload  # watches a file of the server (anywidget's HMR)
-
-    return page("Hot reload in development (ANYWIDGET_HMR=1)",
-                Section(H2("Edit the file this widget names: the page follows"), host.widget(DevReload, mode="server"),
-                        id="f-hmr"))
 
 
 @rt("/server-only/board")

@@ -58,6 +58,7 @@ def server_url() -> Iterator[str]:
             [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "warning"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "ANYWIDGET_HMR": "1"},  # development hot reload (test_compat.py)
         )  # fmt: skip
         try:
             _wait_for_server(server, url, log_path)
