@@ -240,3 +240,17 @@ def test_a_descriptor_widget_opens_its_comm_on_its_own_page_when_several_pages_a
     assert msgs[0]["data"]["state"]["value"] == 4
     assert msgs[-1]["model_id"] == msgs[0]["comm_id"]
     assert other.take() == []
+
+
+def test_a_server_kernel_opens_a_descriptor_widgets_comm_on_its_own_page_too(target_module):
+    from fh_anywidget.server import ServerKernel
+
+    sys.modules[target_module].DataclassCounter = DataclassCounter
+    sent: list[dict] = []
+    kernel = ServerKernel(lambda text, buffers: sent.append(json.loads(text)))
+    other = ServerKernel(lambda text, buffers: None)  # another page of the same server
+    model_id, existed = kernel.make("d", "kernel_targets:DataclassCounter", {"value": 2})
+    assert not existed
+    opens = [m for m in sent if m["type"] == "comm_open"]
+    assert [m["comm_id"] for m in opens] == [model_id] and opens[0]["data"]["state"]["value"] == 2
+    assert other.widgets == {}
