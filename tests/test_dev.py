@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import types
+from concurrent.futures import ThreadPoolExecutor
 
 import psygnal
 from fasthtml.common import fast_app
@@ -62,7 +63,9 @@ def test_a_file_change_reaches_every_listening_page_as_a_server_sent_event() -> 
         await chunks.aclose()
         return [first, second]
 
-    first, second = asyncio.run(listen())
+    # a thread of its own: the browser tests' Playwright may hold a running loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        first, second = pool.submit(asyncio.run, listen()).result(timeout=30)
     assert first.startswith(":")  # a comment: the stream is open
     assert second.startswith("data: ") and second.endswith("\n\n")
     assert json.loads(second[len("data: "):]) == {"id": "devmod.Live", "name": "_esm", "text": "export default { render() {} }\n"}
