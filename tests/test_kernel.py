@@ -222,3 +222,35 @@ def test_non_finite_floats_become_null_instead_of_invalid_json(page):
     from fh_anywidget.kernel import to_json
 
     assert json.loads(to_json({"a": float("nan"), "b": [1.0, float("inf")]})) == {"a": None, "b": [1.0, None]}
+
+
+@anywidget.experimental.dataclass(esm="export default { render() {} }\n")
+class DataclassCounter:
+    value: int = 0
+
+
+def test_a_descriptor_widget_opens_its_comm_on_its_own_page_when_several_pages_are_connected(target_module):
+    # anywidget.experimental widgets open their comm on first repr, which the kernel asks for
+    # after construction: that must still happen inside this page's kernel (server mode has many)
+    sys.modules[target_module].DataclassCounter = DataclassCounter
+    page, other = Page(), Page()
+    page.kernel.handle({"type": "create", "key": "d", "target": "kernel_targets:DataclassCounter", "kwargs": {"value": 4}})
+    msgs = [m for m, _ in page.take()]
+    assert [m["type"] for m in msgs if m["type"] != "comm_msg"] == ["comm_open", "created"], msgs
+    assert msgs[0]["data"]["state"]["value"] == 4
+    assert msgs[-1]["model_id"] == msgs[0]["comm_id"]
+    assert other.take() == []
+
+
+def test_a_server_kernel_opens_a_descriptor_widgets_comm_on_its_own_page_too(target_module):
+    from fh_anywidget.server import ServerKernel
+
+    sys.modules[target_module].DataclassCounter = DataclassCounter
+    sent: list[dict] = []
+    kernel = ServerKernel(lambda text, buffers: sent.append(json.loads(text)))
+    other = ServerKernel(lambda text, buffers: None)  # another page of the same server
+    model_id, existed = kernel.make("d", "kernel_targets:DataclassCounter", {"value": 2})
+    assert not existed
+    opens = [m for m in sent if m["type"] == "comm_open"]
+    assert [m["comm_id"] for m in opens] == [model_id] and opens[0]["data"]["state"]["value"] == 2
+    assert other.widgets == {}

@@ -3,6 +3,7 @@
 // runs each placeholder's widget through the transport of its mode.
 // @ts-check
 
+import { listenForDevChanges } from "./dev-reload.js";
 import { WidgetManager } from "./manager.js";
 import { createWorkerTransport, takeEarlyWorker } from "./transport-worker.js";
 import { createWebSocketTransport } from "./transport-ws.js";
@@ -10,7 +11,7 @@ import { ensureStyles, logError, showConnection, showError } from "./ui.js";
 
 /** @typedef {import("./protocol.js").Transport} Transport */
 /** @typedef {import("./placeholder.js").Placeholder} Placeholder */
-/** @typedef {{worker?: import("./protocol.js").BootConfig, workerURL?: string, serverURL?: string}} RuntimeConfig */
+/** @typedef {{worker?: import("./protocol.js").BootConfig, workerURL?: string, serverURL?: string, devEventsURL?: string | null}} RuntimeConfig */
 
 export const PLACEHOLDER_SELECTOR = ".fh-anywidget[data-fh-anywidget]";
 export const DEFAULT_MODE = "worker";
@@ -201,7 +202,15 @@ function autostart() {
     };
     transports = { worker: broken, server: broken };
   }
-  w.fhAnywidget = startRuntime({ document, transports });
+  const runtime = startRuntime({ document, transports });
+  w.fhAnywidget = runtime;
+  if (config.devEventsURL && typeof EventSource === "function") {
+    // development: worker-mode widgets follow their files (server-mode ones reload from Python)
+    listenForDevChanges({
+      url: new URL(config.devEventsURL, document.baseURI),
+      models: () => runtime.managers.get(DEFAULT_MODE)?.models.values() ?? [],
+    });
+  }
 }
 
 if (typeof window !== "undefined" && typeof document !== "undefined" && typeof MutationObserver !== "undefined") {

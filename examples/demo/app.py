@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fasthtml.common import H1, H2, A, Button, Form, Li, Link, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
+from examples.compat import pages as compat
 from examples.widgets import Counter, Echo, Failing, FragileCounter, LateImport, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
 
@@ -20,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # default_hdrs=False: FastHTML's default headers load htmx and Pico from CDNs, and these pages
 # must work with no network at all. The demo keeps no sessions: a fixed key spares writing .sesskey.
 app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="fh-anywidget-demo-has-no-sessions")
-host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyodide")
+# The real PyPI widgets that the pages use (drawdata's scatter, and examples/compat's wigglystuff
+# page), pinned so that the browser's Python and the server's (pyproject's test extra) agree.
+WIDGET_PACKAGES = ["drawdata==0.5.2", "wigglystuff==0.5.36"]
+host = AnyWidgetHost(app, packages=WIDGET_PACKAGES, dist_dir=ROOT / "build" / "pyodide")
 
 # Every page is served twice: as written (worker mode), and under /server with every widget in
 # server mode, its Python in this process. The browser tests run each scenario in both.
@@ -73,6 +77,8 @@ PAGES = {
     "/errors": "Errors",
     "/drawing": "drawdata",
     "/late-import": "A late import",
+    "/compat": "Conformance",
+    "/compat/wigglystuff": "wigglystuff",
 }
 
 
@@ -145,6 +151,41 @@ def drawing_page():
 def late_import_page():
     return page("A late import", Section(H2("LateImport: imports a module no widget needed before"),
                                          widget(LateImport), id="late"))
+
+
+# -- the compatibility suite (examples/compat, tests/browser/test_compat.py) -------------
+
+compat.mount_static(app)
+
+
+def origin(req) -> str:
+    return f"{req.url.scheme}://{req.url.netloc}"
+
+
+@rt("/compat")
+def compat_page(req):
+    return page("Conformance: one widget per feature of the anywidget contract", *compat.fixture_sections(widget, origin(req)))
+
+
+@rt("/compat/many")
+def compat_many_page():
+    return page(f"{compat.MANY} widgets on one page", *compat.many_sections(widget))
+
+
+@rt("/compat/wigglystuff")
+def compat_wiggly_page(only: str = ""):
+    """Every wigglystuff and drawdata widget that runs offline (``?only=wigglystuff.Knob,...`` for some)."""
+    names = [n for n in only.split(",") if n] or None
+    return page("wigglystuff and drawdata (from PyPI)", *compat.wiggly_sections(widget, names))
+
+
+@rt("/compat/hmr")
+def compat_hmr_page():
+    """Hot reload in development (run the app with ANYWIDGET_HMR=1): edit the file named below."""
+    from examples.compat.hmr import HMR_FILE, DevReload
+
+    return page("Hot reload in development (ANYWIDGET_HMR=1)",
+                Section(H2(f"Edit {HMR_FILE}: the page follows"), widget(DevReload), id="f-hmr", data_path=str(HMR_FILE)))
 
 
 # -- server mode only -------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """drawdata's ScatterWidget, plus a small widget that shows what Python sees of it.
 
 ``scatter()`` makes a ``drawdata.ScatterWidget`` (a PyPI package: the app names it in
-``AnyWidgetHost(app, packages=["drawdata"])``, so the browser's Python has it; the server
-does not need it). Its Python observer counts the drawn points into ``tally``, and every
+``AnyWidgetHost(app, packages=[...])``, so the browser's Python has it; for server mode it is
+installed in the server's environment too). Its Python observer counts the drawn points into ``tally``, and every
 ``PointCount`` widget follows ``tally`` with ``traitlets.dlink``: two widgets talking in Python.
 """
 
@@ -37,7 +37,7 @@ class PointCount(anywidget.AnyWidget):
 
 def scatter(**kwargs: Any) -> anywidget.AnyWidget:
     """A ``drawdata.ScatterWidget`` whose drawn points Python counts."""
-    from drawdata import ScatterWidget  # imported here: only the browser's Python has drawdata
+    from drawdata import ScatterWidget  # imported here: only pages that show it need drawdata
 
     widget = ScatterWidget(**kwargs)
     widget.observe(lambda change: setattr(tally, "count", len(change["new"])), names="data")

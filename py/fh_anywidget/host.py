@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from . import bundles
 from .assets import AssetDir, Blob, bytes_response, file_response, not_found
+from .dev import DevReload, hmr_enabled
 from .server import SCOPES, RenderContextMiddleware, WidgetServer, current_render
 from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
 
@@ -86,6 +87,9 @@ class AnyWidgetHost:
         server_allowed_origins: origins besides the app's own that may open its WebSocket.
         server_authorize: ``authorize(session) -> bool``, checked when a page connects (e.g.
             ``lambda s: "auth" in s``); page renders are guarded by the app's own beforeware.
+        dev: hot reload in development for worker-mode widgets: the pages follow the changes of
+            the widget files that anywidget watches. Default: on when ``ANYWIDGET_HMR=1``, as in
+            anywidget (server-mode widgets get anywidget's own hot reload either way).
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class AnyWidgetHost:
         server_max_frame_bytes: int = 8 * 1024 * 1024,
         server_allowed_origins: Sequence[str] = (),
         server_authorize: Callable[[dict[str, Any]], bool] | None = None,
+        dev: bool | None = None,
     ) -> None:
         if not prefix.startswith("/") or prefix.endswith("/"):
             raise WidgetSpecError(f"[fh-anywidget] prefix {prefix!r} must start with '/' and not end with one, e.g. '/_fhaw'")
@@ -117,6 +122,7 @@ class AnyWidgetHost:
         self.snapshot = SnapshotCheck(None, "the Python distribution is missing")
         self.extra_modules = [m if isinstance(m, ModuleType) else importlib.import_module(m) for m in modules]
         self._blobs: dict[str, Blob] = {}
+        self.dev_reload = DevReload() if (hmr_enabled() if dev is None else dev) else None
         self.load_dist()
         self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
         self.server = WidgetServer(
@@ -126,6 +132,8 @@ class AnyWidgetHost:
         )
         app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
         app.router.routes.insert(0, self.server.route(prefix + "/ws"))
+        if self.dev_reload is not None:
+            app.router.routes.insert(0, Route(prefix + "/dev/events", self.dev_reload.events))
         app.add_middleware(RenderContextMiddleware)
         app.hdrs = [*app.hdrs, self.runtime_script()]
         app.state.fh_anywidget = self
@@ -167,6 +175,7 @@ class AnyWidgetHost:
         return {
             "workerURL": self.url(self.web.slug, "worker.js"),
             "serverURL": self.url("ws"),
+            "devEventsURL": self.url("dev", "events") if self.dev_reload is not None else None,
             "worker": {
                 "indexURL": dist,
                 "lockFileURL": dist + "pyodide-lock.json" if dist else None,
@@ -294,6 +303,8 @@ class AnyWidgetHost:
         for mod in [module, *self.extra_modules]:
             if mod is None:
                 continue
+            if self.dev_reload is not None and not bundles.is_installed(mod):
+                self.dev_reload.watch_module(mod)
             if bundles.is_installed(mod):
                 top = mod.__name__.split(".")[0]
                 dist_name = _distribution_of(top)

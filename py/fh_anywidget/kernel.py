@@ -168,7 +168,8 @@ class Kernel:
         factory = import_target(target)
         with self.active():
             widget = factory(**kwargs)
-        model_id = model_id_of(widget, target)
+            # descriptor widgets (anywidget.experimental) open their comm here, on first repr
+            model_id = model_id_of(widget, target)
         self.widgets[key] = widget  # a strong reference: descriptor widgets are otherwise collected
         self.emit({"type": P.CREATED, "key": key, "model_id": model_id})
 

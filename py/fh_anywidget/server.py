@@ -124,7 +124,7 @@ class ServerKernel(Kernel):
         try:
             with self.active():
                 widget = factory(**kwargs)
-            model_id = model_id_of(widget, target)
+                model_id = model_id_of(widget, target)  # descriptor widgets open their comm here
         finally:
             opened, self._opening = self._opening, None
         self.widgets[key], self.groups[key], self.signatures[key] = widget, opened, signature

@@ -58,6 +58,7 @@ def server_url() -> Iterator[str]:
             [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "warning"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "ANYWIDGET_HMR": "1"},  # development hot reload (test_compat.py)
         )  # fmt: skip
         try:
             _wait_for_server(server, url, log_path)
@@ -76,6 +77,7 @@ MODES = ("worker", "server")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "worker_only: a scenario that only worker mode has (skipped in server mode)")
+    config.addinivalue_line("markers", "feature(*rows): the rows of docs/compat.md this test decides (scripts/compat)")
 
 
 @pytest.fixture(params=MODES)

@@ -1,13 +1,11 @@
-"""drawdata's ScatterWidget, a PyPI package, running in the browser's Python."""
+"""drawdata's ScatterWidget, a PyPI package, in the browser's Python and on the server."""
 
 from __future__ import annotations
 
-import pytest
 from browser_support import BOOT_MS, STEP_MS, open_demo
 from playwright.sync_api import Page, expect
 
 
-@pytest.mark.worker_only  # drawdata is a package of the browser's Python; the server does not install it
 def test_drawdata_scatter_renders_and_a_drawn_point_reaches_python(page: Page, base_url: str) -> None:
     open_demo(page, base_url, "/drawing")
     canvas = page.locator("#scatter svg.dd-scatter-svg")

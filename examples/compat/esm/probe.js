@@ -1,0 +1,20 @@
+// The probe every simple fixture shares: a button sets `value` in the page, Python's observer
+// answers with `seen` (value * 10). `export default { render }`: the plain AFM shape.
+
+function render({ model, el }) {
+  el.innerHTML = `<button class="bump" type="button"></button> <span class="seen"></span>`;
+  const show = () => {
+    el.querySelector(".bump").textContent = `value ${model.get("value")}`;
+    el.querySelector(".seen").textContent = `python saw ${model.get("seen")}`;
+  };
+  el.querySelector(".bump").addEventListener("click", () => {
+    model.set("value", model.get("value") + 1);
+    model.save_changes();
+  });
+  model.on("change:value", show);
+  model.on("change:seen", show);
+  el.dataset.rendered = "object";
+  show();
+}
+
+export default { render };

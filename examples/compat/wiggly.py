@@ -1,0 +1,206 @@
+"""Every widget of wigglystuff and drawdata (PyPI packages, pinned in the demo app), as users
+make them.
+
+``WIGGLY`` lists each one: how the page makes it, and, for those whose front end needs the
+internet, why (they are listed, not run: the pages must work with no network). ``make`` builds
+the real widget and remembers it under its name; ``Mirror`` shows what Python sees of it (every
+synced trait change Python observed) and sets a trait of it from Python when the page asks, so
+the tests can check both directions without knowing the widget's insides.
+
+The remembered widgets live in a module-level dict: in worker mode each page has its own Python;
+in server mode every page shares this process, so the newest page's widget of a name wins (fine
+for the tests, which open one page at a time).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import anywidget
+import traitlets
+
+_live: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Wiggly:
+    name: str
+    """The class name in its package."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """JSON arguments for the constructor."""
+    needs: str = ""
+    """Why it is not run, when it is not (empty: it runs offline)."""
+    package: str = "wigglystuff"
+
+    @property
+    def key(self) -> str:
+        """``package.Class``: names the widget in pages, tests and the table."""
+        return f"{self.package}.{self.name}"
+
+    @property
+    def slug(self) -> str:
+        return self.key.replace(".", "-")
+
+    @property
+    def offline(self) -> bool:
+        return not self.needs
+
+    @property
+    def target(self) -> str:
+        return f"{__name__}:make_{self.package}_{self.name}"
+
+
+CDN = "its front end imports from a CDN at run time: "
+WIGGLY: list[Wiggly] = [
+    Wiggly("ScatterWidget", package="drawdata"),
+    Wiggly("BarWidget", package="drawdata"),
+    Wiggly("AnnotationWidget"),
+    Wiggly("AltairWidget", needs=CDN + "vega-embed from cdn.jsdelivr.net (static/altair-widget.js)"),
+    Wiggly("ApiDoc"),
+    Wiggly("AsyncFlow"),
+    Wiggly("BezierCurve"),
+    Wiggly("CellTour"),
+    Wiggly("ChartMultiSelect", needs="a matplotlib figure (its required `fig`); matplotlib is not a pure-Python package"),
+    Wiggly("ChartPuck", needs="a matplotlib figure (its required `fig`); matplotlib is not a pure-Python package"),
+    Wiggly("ChartSelect", needs="a matplotlib figure (its required `fig`); matplotlib is not a pure-Python package"),
+    Wiggly("CircularRangeSlider"),
+    Wiggly("CircularSlider"),
+    Wiggly("ColorPicker", {"color": "#336699"}),
+    Wiggly("CopyToClipboard", {"text_to_copy": "hello"}),
+    Wiggly("CubeWidget"),
+    Wiggly("CurveEditor"),
+    Wiggly("DriverTour"),
+    Wiggly("EdgeDraw", {"names": ["a", "b", "c"]}),
+    Wiggly("EnvConfig", {"variables": ["API_KEY"]}),
+    Wiggly("EsmWidget", needs=CDN + "its example module imports motion from cdn.jsdelivr.net (static/esm-widget.js)"),
+    Wiggly("Excalidraw", needs=CDN + "Excalidraw from esm.sh and its CSS from unpkg.com (static/excalidraw.js)"),
+    Wiggly("Fader"),
+    Wiggly("FloatingPanel", needs="a child widget object as its required `child` (not a JSON value); not scripted"),
+    Wiggly("FormulaAnimation", needs=CDN + "KaTeX from cdn.jsdelivr.net (static/formula-animation.js)"),
+    Wiggly("FramePlayer", needs="image frames (its required `frames`, PIL images); Pillow is not a pure-Python package"),
+    Wiggly("GamepadWidget"),
+    Wiggly("GraphWidget"),
+    Wiggly("GridDraw"),
+    Wiggly("HeatmapSelect", needs="a numpy/PIL image (its required `image`); not a pure-Python package"),
+    Wiggly("Hint", needs="a target widget object as its required `target` (not a JSON value); not scripted"),
+    Wiggly("HoverSlider"),
+    Wiggly("HoverZoom"),
+    Wiggly("HTMLRefreshWidget"),
+    Wiggly("ImageRefreshWidget"),
+    Wiggly("KeystrokeWidget"),
+    Wiggly("Knob"),
+    Wiggly("LiveEdit", needs="a code object/string to instrument (its required `code`); not scripted"),
+    Wiggly("ManimWeb", needs=CDN + "manim-web from cdn.jsdelivr.net (static/manim-web.js)"),
+    Wiggly("Matrix", {"rows": 2, "cols": 2}),
+    Wiggly("MidiButton"),
+    Wiggly("ModuleTreeWidget"),
+    Wiggly("Neo4jWidget", needs="a running Neo4j database (its required driver or uri)"),
+    Wiggly("NestedTable"),
+    Wiggly("ObservablePlot", needs=CDN + "d3 and @observablehq/plot from cdn.jsdelivr.net (static/observable-plot.js)"),
+    Wiggly("Paint", needs="Pillow at import of its Python (PIL); not a pure-Python package"),
+    Wiggly("ParallelCoordinates"),
+    Wiggly("Pip", needs="a child widget object as its required `child` (not a JSON value); not scripted"),
+    Wiggly("PlaySlider"),
+    Wiggly("ProgressBar"),
+    Wiggly("RidgelineChart", needs="a pandas DataFrame (its required `df`); pandas is not a pure-Python package"),
+    Wiggly("ScatterLog"),
+    Wiggly("ScatterWidget"),  # drawdata's, re-exported
+    Wiggly("Slider2D"),
+    Wiggly("SortableList", {"value": ["apple", "banana", "cherry"]}),
+    Wiggly("SplineDraw", needs="a Python spline function as its required `spline_fn` and numpy; not scripted"),
+    Wiggly("StateViewer", needs="a Python search function as its required `search_func`; not scripted"),
+    Wiggly("TangleChoice", {"choices": ["red", "green", "blue"]}),
+    Wiggly("TangleDistribution"),
+    Wiggly("TangleFunction", needs="a Python function as its required `fn`; not scripted"),
+    Wiggly("TangleLatex", needs=CDN + "KaTeX from cdn.jsdelivr.net (static/latex-tangle.js)"),
+    Wiggly("TangleSelect", {"choices": ["red", "green", "blue"]}),
+    Wiggly("TangleSlider"),
+    Wiggly("TextCompare"),
+    Wiggly("ThreeWidget"),
+    Wiggly("TraceView"),
+    Wiggly("Treemap", {"data": {"name": "all", "children": [{"name": "a", "value": 3},
+                                                            {"name": "b", "children": [{"name": "c", "value": 2}]}]}}),
+    Wiggly("WebcamCapture"),
+    Wiggly("WebkitSpeechToTextWidget"),
+    Wiggly("WidgetDAG", needs="widget objects as its required `nodes` and `edges`; not scripted"),
+]
+BY_KEY = {w.key: w for w in WIGGLY}
+
+
+def make(key: str, **kwargs: Any) -> anywidget.AnyWidget:
+    """The widget ``key`` ("package.Class"), made with ``kwargs`` and remembered for ``Mirror``."""
+    package, _, name = key.partition(".")
+    module = importlib.import_module(package)  # only when a page shows one
+    widget = getattr(module, name)(**kwargs)
+    _live[key] = widget
+    return widget
+
+
+def _factory(entry: Wiggly):
+    def factory(**kwargs: Any) -> anywidget.AnyWidget:
+        return make(entry.key, **kwargs)
+
+    factory.__name__ = factory.__qualname__ = entry.target.partition(":")[2]
+    factory.__module__ = __name__
+    return factory
+
+
+for _w in WIGGLY:
+    globals()[_w.target.partition(":")[2]] = _factory(_w)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)[:200]
+
+
+class Mirror(anywidget.AnyWidget):
+    """Shows the changes Python observed on the widget ``name`` ("package.Class"); on request, sets
+    one of its traits from Python."""
+
+    _esm = """
+export default {
+  render({ model, el }) {
+    el.innerHTML = `<div class="mirror-saw"></div>
+      <input class="mirror-trait" placeholder="trait"> <input class="mirror-value" placeholder="JSON value">
+      <button class="mirror-set" type="button">set in Python</button>`;
+    el.querySelector(".mirror-set").addEventListener("click", () => {
+      const trait = el.querySelector(".mirror-trait").value;
+      const value = JSON.parse(el.querySelector(".mirror-value").value);
+      model.send({ op: "set", trait, value });
+    });
+    const show = () => {
+      el.dataset.saw = JSON.stringify(model.get("saw"));
+      el.querySelector(".mirror-saw").textContent = `Python saw: ${el.dataset.saw}`;
+    };
+    model.on("change:saw", show);
+    el.dataset.ready = "yes";
+    show();
+  },
+};
+"""
+    name = traitlets.Unicode("").tag(sync=True)
+    saw = traitlets.Dict().tag(sync=True)
+    """The newest value of each trait that changed in Python after creation."""
+
+    def __init__(self, name: str = "", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        target = _live.get(name)
+        if target is None:
+            raise LookupError(f"no widget {name!r} on this page: put {BY_KEY[name].target} before its Mirror")
+        names = [n for n in target.traits(sync=True) if not n.startswith("_") and n not in ("layout", "tabbable", "tooltip")]
+        target.observe(self._on_change, names=names)
+        self.on_msg(self._on_msg)
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self.saw = {**self.saw, change["name"]: _jsonable(change["new"])}
+
+    def _on_msg(self, widget: Any, content: dict[str, Any], buffers: list[memoryview]) -> None:
+        if content.get("op") == "set":
+            setattr(_live[self.name], content["trait"], content["value"])

@@ -1,0 +1,264 @@
+"""Real widgets from PyPI: drawdata's, and every wigglystuff widget whose front end runs
+offline (examples/compat/wiggly.py lists them all, and why the others do not), installed as
+users install them (pinned in the demo app's packages and in pyproject's test extra), in worker
+and in server mode.
+
+For each one: it renders with no error. For the scripted ones, also: a user interaction
+reaches Python, and a Python change reaches the page (through each widget's Mirror, which shows
+what Python observed and sets a trait from Python when asked).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import anywidget
+import pytest
+from browser_support import BOOT_MS, STEP_MS, NetworkGuard, is_local
+from conftest import MODES, RESULTS
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from examples.compat.wiggly import WIGGLY
+
+from examples.compat.wiggly import BY_KEY
+
+OFFLINE = [w.key for w in WIGGLY if w.offline]
+
+
+class WigglyPage:
+    def __init__(self, page: Page, mode: str, console: list[str], guard: NetworkGuard) -> None:
+        self.page, self.mode, self.console, self.guard = page, mode, console, guard
+
+    def section(self, key: str) -> Locator:
+        return self.page.locator(f"#w-{BY_KEY[key].slug}")
+
+    def view(self, key: str) -> Locator:
+        """The real widget's own element (the first placeholder of its section)."""
+        return self.page.locator(f"#w-{BY_KEY[key].slug} > .fh-anywidget .fh-anywidget-view")
+
+    def mirror(self, key: str) -> Locator:
+        return self.page.locator(f"#w-{BY_KEY[key].slug} .mirror .fh-anywidget-view")
+
+    def python_saw(self, name: str) -> dict:
+        return json.loads(self.mirror(name).get_attribute("data-saw") or "{}")
+
+    def set_in_python(self, name: str, trait: str, value: object) -> None:
+        mirror = self.mirror(name)
+        mirror.locator(".mirror-trait").fill(trait)
+        mirror.locator(".mirror-value").fill(json.dumps(value))
+        mirror.locator(".mirror-set").click()
+
+
+@pytest.fixture(scope="module", params=MODES)
+def wiggly(request: pytest.FixtureRequest, browser: Browser, server_url: str) -> Iterator[WigglyPage]:
+    mode = request.param
+    guard = NetworkGuard()
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.on("request", guard.record)
+    ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
+    page = ctx.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+    page.goto(server_url + ("/server" if mode == "server" else "") + "/compat/wigglystuff")
+    try:
+        page.evaluate("() => { window.fhAnywidget.ready.then(() => { window.__wigglyReady = true; }); }")
+        page.wait_for_function("() => window.__wigglyReady === true", timeout=BOOT_MS * 2)
+        yield WigglyPage(page, mode, console, guard)
+    finally:
+        RESULTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(RESULTS / f"wigglystuff-{mode}.png"), full_page=True)
+        finally:
+            (RESULTS / f"wigglystuff-{mode}.log").write_text("\n".join(console) + "\n")
+            ctx.close()
+
+
+@pytest.fixture(autouse=True)
+def _row(request: pytest.FixtureRequest, record_property) -> Iterator[None]:
+    """The table row (scripts/compat) and the network check for the test's widget."""
+    marker = request.node.get_closest_marker("feature")
+    if marker:
+        record_property("feature", "|".join(marker.args))
+    elif "name" in request.fixturenames:
+        record_property("feature", f"{request.getfixturevalue('name')}: renders")
+    yield
+    if "wiggly" in request.fixturenames:
+        request.getfixturevalue("wiggly").guard.check()
+
+
+@pytest.mark.parametrize("name", OFFLINE)
+def test_renders_with_no_error(wiggly: WigglyPage, name: str) -> None:
+    section = wiggly.section(name)
+    expect(section.locator(".fh-anywidget-error")).to_have_count(0)
+    view = wiggly.view(name)
+    expect(view).to_have_count(1)
+    # it drew something of its own into its element
+    assert view.evaluate("el => el.childElementCount + el.shadowRoot?.childElementCount || el.childElementCount") > 0
+    expect(wiggly.mirror(name)).to_have_attribute("data-ready", "yes")
+
+
+# -- scripted: an interaction reaches Python, a Python change reaches the page ------------
+
+@pytest.mark.feature("wigglystuff.ColorPicker: interaction -> Python -> page")
+def test_color_picker(wiggly: WigglyPage) -> None:
+    view = wiggly.view("wigglystuff.ColorPicker")
+    color = view.locator("input.colorpicker-input")
+    expect(color).to_have_value("#336699")
+    color.fill("#12ab34")  # what choosing a colour does: sets the value, fires input
+    expect(wiggly.mirror("wigglystuff.ColorPicker")).to_have_attribute("data-saw", re.compile(r'"color":"#12ab34"'), timeout=STEP_MS)
+    wiggly.set_in_python("wigglystuff.ColorPicker", "color", "#ff0000")
+    expect(color).to_have_value("#ff0000", timeout=STEP_MS)
+    expect(view.locator(".colorpicker-label")).to_have_text("#ff0000")
+
+
+@pytest.mark.feature("wigglystuff.Slider2D: interaction -> Python -> page")
+def test_slider2d(wiggly: WigglyPage) -> None:
+    view = wiggly.view("wigglystuff.Slider2D")
+    canvas = view.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    # drag the puck to the upper right quarter
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    wiggly.page.mouse.move(cx, cy)
+    wiggly.page.mouse.down()
+    wiggly.page.mouse.move(cx + 60, cy - 60, steps=6)
+    wiggly.page.mouse.up()
+    mirror = wiggly.mirror("wigglystuff.Slider2D")
+    expect(mirror).to_have_attribute("data-saw", re.compile(r'"x":0\.\d+'), timeout=STEP_MS)
+    saw = wiggly.python_saw("wigglystuff.Slider2D")
+    assert saw["x"] > 0 and saw["y"] > 0, saw  # y is up in the widget's coordinates
+    wiggly.set_in_python("wigglystuff.Slider2D", "x", -0.5)
+    expect(view).to_contain_text("X: -0.50", timeout=STEP_MS)
+
+
+@dataclass(frozen=True)
+class Script:
+    """One widget's check both ways: ``act`` as a person would (``("drag", selector, (fx, fy),
+    (tx, ty))`` in fractions of the element's box, ``("click", selector)``, ``("select",
+    selector, option)``, ``("press", selector, key)``); Python must then see ``trait`` change.
+    Then Python sets ``set_`` (trait, value), and ``shows`` (selector, regex) must appear."""
+
+    act: tuple | None
+    trait: str
+    set_: tuple[str, object] | None
+    shows: tuple[str, str] | None
+    why_one_way: str = ""
+    """Why a Python change cannot reach the page (the widget's own front end ignores it)."""
+
+    @property
+    def row(self) -> str:
+        if self.act is None:
+            return "Python -> page (the widget takes no input)"
+        if self.set_ is None:
+            return f"interaction -> Python ({self.why_one_way})"
+        return "interaction -> Python -> page"
+
+
+SCRIPTS = {
+    "wigglystuff.Knob": Script(("drag", "svg", (0.85, 0.5), (0.85, 0.1)), "value", ("value", 75), (".knob-value", r"^75")),
+    "wigglystuff.CircularSlider": Script(("drag", "svg.circular-slider-svg", (0.95, 0.5), (0.5, 0.02)), "value",
+                                         ("value", 30), (".circular-slider-label", r"^30")),
+    "wigglystuff.Fader": Script(("drag", "svg", (0.5, 0.9), (0.5, 0.4)), "value", ("value", 64), (".fader-value", r"^64")),
+    "wigglystuff.TangleSlider": Script(("drag", ".tangle-value", (0.5, 0.5), (6.0, 0.5)), "amount", ("amount", 42),
+                                       (".tangle-value", r"42")),
+    "wigglystuff.TangleChoice": Script(("click", ".tangle-value"), "choice", ("choice", "blue"), (".tangle-value", r"^blue$")),
+    "wigglystuff.Matrix": Script(("drag", ".matrix-element >> nth=0", (0.5, 0.5), (4.0, 0.5)), "matrix", None, None,
+                                 "its front end never listens for changes: static/matrix.js has no model.on"),
+    "wigglystuff.TangleSelect": Script(("select", "select", "green"), "choice", ("choice", "blue"),
+                                       ("select option:checked", r"^blue$")),
+    "wigglystuff.KeystrokeWidget": Script(("press", "[role=button]", "Shift+K"), "last_key",
+                                          ("last_key", {"key": "q", "code": "KeyQ"}), ("[role=button]", r"^q$")),
+    "wigglystuff.SortableList": Script(("dragto", ".list-item >> nth=0", ".list-item >> nth=2"), "value",
+                                       ("value", ["xray", "yankee"]), (".item-label >> nth=0", r"^xray$")),
+    "wigglystuff.HoverSlider": Script(("drag", ".hover-slider-track", (0.1, 0.5), (0.7, 0.5)), "value", ("value", 80),
+                                      (".hover-slider-readout", r"80")),
+    "wigglystuff.CircularRangeSlider": Script(("drag", "svg", (0.95, 0.5), (0.5, 0.02)), "value", ("value", [10, 90]),
+                                              (".circular-slider-label", r"^10 – 90$")),
+    "wigglystuff.ProgressBar": Script(None, "", ("value", 42), ("div", r"42")),
+    "wigglystuff.HTMLRefreshWidget": Script(None, "", ("html", "<b class='from-python'>hello from Python</b>"),
+                                            ("b.from-python", r"^hello from Python$")),
+    "wigglystuff.PlaySlider": Script(("press", "input[type=range]", "ArrowRight"), "value", ("value", 37),
+                                     (".play-slider-label", r"^37")),
+}
+
+
+def _act(wiggly: WigglyPage, view: Locator, act: tuple) -> None:
+    kind, selector = act[0], act[1]
+    target = view.locator(selector).first
+    target.scroll_into_view_if_needed()
+    if kind == "click":
+        target.click()
+    elif kind == "select":
+        target.select_option(act[2])
+    elif kind == "press":
+        target.focus()
+        target.press(act[2])
+    elif kind == "dragto":
+        target.drag_to(view.locator(act[2]).first)
+    elif kind == "drag":
+        box = target.bounding_box()
+        assert box is not None, f"{selector} has no box"
+        (fx, fy), (tx, ty) = act[2], act[3]
+        mouse = wiggly.page.mouse
+        mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        mouse.down()
+        mouse.move(box["x"] + tx * box["width"], box["y"] + ty * box["height"], steps=10)
+        mouse.up()
+    else:
+        raise ValueError(f"unknown action {kind!r}")
+
+
+@pytest.mark.parametrize("key", list(SCRIPTS))
+def test_an_interaction_reaches_python_and_a_python_change_reaches_the_page(wiggly: WigglyPage, key: str,
+                                                                             record_property) -> None:
+    script, view = SCRIPTS[key], wiggly.view(key)
+    record_property("feature", f"{key}: {script.row}")
+    if script.act is not None:
+        _act(wiggly, view, script.act)
+        expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(f'"{script.trait}":'), timeout=STEP_MS)
+    if script.set_ is None or script.shows is None:
+        return
+    trait, value = script.set_
+    wiggly.set_in_python(key, trait, value)
+    selector, pattern = script.shows
+    expect(view.locator(selector).first).to_have_text(re.compile(pattern), timeout=STEP_MS)
+
+
+@pytest.mark.feature("drawdata.ScatterWidget: interaction -> Python -> page")
+def test_drawdata_scatter(wiggly: WigglyPage) -> None:
+    key = "drawdata.ScatterWidget"
+    svg = wiggly.view(key).locator("svg.dd-scatter-svg")
+    svg.scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 3, box["y"] + box["height"] / 2
+    wiggly.page.mouse.move(x, y)
+    wiggly.page.mouse.down()
+    wiggly.page.mouse.move(x + 60, y + 20, steps=8)
+    wiggly.page.mouse.up()
+    drawn = wiggly.view(key).locator("circle.drawn")
+    expect(drawn.first).to_be_attached(timeout=STEP_MS)
+    n = drawn.count()
+    expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"data":\['), timeout=STEP_MS)
+    wiggly.page.wait_for_function(
+        "([sel, n]) => (JSON.parse(document.querySelector(sel).dataset.saw).data || []).length === n",
+        arg=[f"#w-{BY_KEY[key].slug} .mirror .fh-anywidget-view", n], timeout=STEP_MS)
+    wiggly.set_in_python(key, "data", [{"x": 100, "y": 100, "color": "#ff0000", "label": "a", "batch": 0}])
+    expect(drawn).to_have_count(1, timeout=STEP_MS)
+
+
+def test_every_wigglystuff_and_drawdata_widget_is_listed() -> None:
+    """A new release with a new widget must be listed (run or explained), not skipped silently."""
+    import drawdata
+    import wigglystuff
+
+    for module in (wigglystuff, drawdata):
+        names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
+        classes = {n for n in names if isinstance(getattr(module, n), type) and issubclass(getattr(module, n), anywidget.AnyWidget)}
+        listed = {w.name for w in WIGGLY if w.package == module.__name__}
+        assert classes - listed == set(), module.__name__
