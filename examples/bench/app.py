@@ -7,8 +7,9 @@
 - ``/bare``: no widget; ``window.fhBare`` runs the baselines: a bare ``loadPyodide()`` in a worker,
   and a bare echo worker (postMessage round trip and transfers).
 
-It serves the demo's distribution (build/pyodide, built by scripts/bench), which has everything
-Ping needs. Every response carries COOP/COEP headers: the pages are cross-origin isolated, which
+It serves its own distribution (build/pyodide-bench, built by scripts/bench): the widget stack
+and nothing else, as an app with one widget of its own would have (the demo's carries drawdata
+and wigglystuff, which make its snapshot a fifth bigger). Every response carries COOP/COEP headers: the pages are cross-origin isolated, which
 gives ``performance.now()`` a 5 µs resolution instead of 100 µs (the round trips measured are a
 few hundred µs). fh-anywidget needs nothing else to run isolated.
 """
@@ -28,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="fh-anywidget-bench-has-no-sessions")
-host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide")
+host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide-bench")
 
 ISOLATION = [(b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-embedder-policy", b"require-corp"),
              (b"cross-origin-resource-policy", b"same-origin")]
