@@ -13,7 +13,8 @@ a fresh browser context (its own profile: empty HTTP cache), all in this one pro
   tti_ratio         tti_cold_ms / naive_ms
   pyodide_boot_ms   a bare loadPyodide() in a module worker of the same browser (cold context)
   rtt_p50_us/p99    model.set + save_changes -> Python observer -> change back on the page
-  postmessage_rtt_p50_us   a bare worker echo in the same browser; rtt_ratio = rtt_p50 / that
+  postmessage_rtt_p50_us   a bare worker echo in the same page, its round trips alternating with
+                    the widget's (so both see the same machine); rtt_ratio = rtt_p50 / that
   js_to_py_MBps, py_to_js_MBps   one 64 MiB buffer through the widget protocol (custom messages)
   bare_js_to_worker_MBps, bare_worker_to_js_MBps   the same buffer to/from a bare worker
   cold_bytes        bytes on the wire for the cold /tti load (bodies as served, gzip included)
@@ -154,8 +155,17 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
     page.goto(base + "/ping")
     page.wait_for_function("window.fhBench !== undefined", timeout=TIMEOUT_MS, polling=50)
     isolated = page.evaluate("crossOriginIsolated")  # 5 µs timers, not 100 µs (examples/bench/app.py)
-    page.evaluate("(n) => window.fhBench.rtt(n)", RTT_WARMUP)
-    rtt = page.evaluate("(n) => window.fhBench.rtt(n)", RTT_COUNT)
+    page.wait_for_function("window.fhBare !== undefined", timeout=TIMEOUT_MS)
+    # widget and bare-echo round trips alternate, one of each at a time, so both see the same machine
+    rtt, bare_rtt = page.evaluate("""async ([warmup, n]) => {
+        const widget = [], bare = [];
+        for (let i = 0; i < warmup + n; i++) {
+            const [w] = await window.fhBench.rtt(1);
+            const [b] = await window.fhBare.rtt(1);
+            if (i >= warmup) { widget.push(w); bare.push(b); }
+        }
+        return [widget, bare];
+    }""", [RTT_WARMUP, RTT_COUNT])
     page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)  # warm-up: first big allocations
     to_py = page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)
     page.evaluate("(b) => window.fhBench.fromPython(b)", BUFFER)
@@ -164,8 +174,6 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
     page = context.new_page()
     page.goto(base + "/bare")
     page.wait_for_function("window.fhBare !== undefined", timeout=TIMEOUT_MS)
-    page.evaluate("(n) => window.fhBare.rtt(n)", RTT_WARMUP)
-    bare_rtt = page.evaluate("(n) => window.fhBare.rtt(n)", RTT_COUNT)
     page.evaluate("(b) => window.fhBare.toWorker(b)", BUFFER)
     to_worker = page.evaluate("(b) => window.fhBare.toWorker(b)", BUFFER)
     page.evaluate("(b) => window.fhBare.fromWorker(b)", BUFFER)

@@ -6,7 +6,8 @@
 
 Rows:
 - ``ws_rtt_p50_us``: a widget round trip (update -> echo_update) over the page socket;
-  ``ws_echo_p50_us``: a bare WebSocket echo on the same server; ``ws_rtt_ratio`` = the two.
+  ``ws_echo_p50_us``: a bare WebSocket echo on the same server, its round trips alternating with
+  the widget's (so both see the same machine); ``ws_rtt_ratio`` = the two.
 - ``ws_py_to_js_MBps``: a numpy buffer sent by Python (custom message) until a raw client has
   all of it (a Python client stands for the page: it measures the server and the socket).
 - ``ws_capacity_pages``: the largest N of concurrent pages, each updating its widget 10 times a
@@ -142,19 +143,23 @@ async def rtt_rows(base: str, n: int = 2000) -> dict[str, float]:
     from websockets.asyncio.client import connect  # noqa: PLC0415
 
     page = await Client(base).open()
-    for _ in range(100):
-        await page.round_trip()
-    widget = [await page.round_trip() for _ in range(n)]
     async with connect(base.replace("http", "ws") + "/echo", compression=None) as ws:
         payload = json.dumps({"type": "comm_msg", "comm_id": page.model, "seq": 1,
                               "data": {"method": "update", "state": {"value": 1}, "buffer_paths": []}})
-        bare = []
-        for i in range(n + 100):
+
+        async def echo() -> float:
             t0 = time.perf_counter()
             await ws.send(payload)
             await ws.recv()
+            return time.perf_counter() - t0
+
+        # widget and bare round trips alternate, so that both see the same machine
+        widget, bare = [], []
+        for i in range(n + 100):
+            w, e = await page.round_trip(), await echo()
             if i >= 100:
-                bare.append(time.perf_counter() - t0)
+                widget.append(w)
+                bare.append(e)
     # throughput: Python -> client, a 16 MiB numpy buffer, best of 5
     size = 16 * 1024 * 1024
     best = 0.0

@@ -3,7 +3,8 @@
 - ``/tti``: one Ping widget that clicks itself once rendered; ``window.fhBench.firstAnswerMs`` is
   when Python's answer reached the page. ``/tti?fh-anywidget-snapshot=off`` is the same page
   booting Python the plain way (no memory snapshot).
-- ``/ping``: one Ping widget, for round trips and 64 MB transfers through the widget protocol.
+- ``/ping``: one Ping widget, for round trips and 64 MB transfers through the widget protocol,
+  and the bare echo worker (``window.fhBare``), so that widget and bare round trips alternate.
 - ``/bare``: no widget; ``window.fhBare`` runs the baselines: a bare ``loadPyodide()`` in a worker,
   and a bare echo worker (postMessage round trip and transfers).
 
@@ -105,7 +106,9 @@ def tti():
 
 @rt("/ping")
 def ping():
-    return Title("bench: round trips"), Main(host.widget(Ping))
+    # the bare echo worker is here too: scripts/bench alternates widget and bare round trips
+    index_url = host.runtime_config()["worker"]["indexURL"]
+    return Title("bench: round trips"), Main(host.widget(Ping)), Script(BARE % json.dumps(index_url))
 
 
 @rt("/bare")

@@ -243,6 +243,9 @@ class Connection:
         self.thread = threading.get_ident()
         self.outbox: deque[tuple[str, list[bytes]]] = deque()
         self.wakeup = asyncio.Event()
+        self.reading = False
+        """True while the socket's reader handles a message: it flushes right after, so what Python
+        sends meanwhile need not wake the writer task."""
         self.lock = asyncio.Lock()
         self.queued_bytes = 0
         self.max_outbox_bytes = max_outbox_bytes
@@ -266,7 +269,8 @@ class Connection:
             self.close(1013)
             return
         self.outbox.append((text, buffers))
-        self.wakeup.set()
+        if not self.reading:
+            self.wakeup.set()
 
     async def flush(self) -> None:
         """Send everything queued, in order: one text frame (one message, or an array of the messages
@@ -461,7 +465,7 @@ class WidgetServer:
                 if msg[P.NBUFFERS]:
                     pending = msg
                     continue
-                self._dispatch(page, msg, [])
+                self._handle(connection, page, msg, [])
             elif data is not None:
                 if pending is None:
                     self._refuse(page, {}, f"a binary frame ({len(data)} bytes) came with no message announcing it; "
@@ -475,8 +479,16 @@ class WidgetServer:
                     if oversize:
                         self._refuse(page, pending, oversize)
                     else:
-                        self._dispatch(page, pending, buffers)
+                        self._handle(connection, page, pending, buffers)
                     pending, buffers, oversize = None, [], None
+
+    def _handle(self, connection: Connection, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        """Dispatch one message; its answers wait in the outbox for the reader's flush that follows."""
+        connection.reading = True
+        try:
+            self._dispatch(page, msg, buffers)
+        finally:
+            connection.reading = False
 
     def _parse(self, page: Page, text: str) -> dict[str, Any] | None:
         if len(text) > self.max_frame_bytes:
