@@ -233,6 +233,59 @@ def test_a_reconnect_resumes_the_page_with_its_state_and_tells_the_last_seq_hand
         assert next(m for m in msgs if m.get("comm_id") == model_id)["data"]["state"]["value"] == 10
 
 
+def test_custom_messages_python_sends_while_the_page_is_offline_arrive_after_its_reconnect(served) -> None:
+    client, host = served
+    counter = specs(client.get("/").text)[0]
+    with connect(client, "?fresh=1") as ws:
+        page = Raw(ws)
+        model_id, _ = page.create(counter)
+        page_id = page.ready["page"]
+    widget = host.server.pages[page_id].kernel.widgets[counter["key"]]
+    widget.send({"op": "note", "n": 1})  # the socket is closed: held
+    widget.send({"op": "note", "n": 2}, buffers=[b"xyz"])
+    widget.value = 5  # state: not held, the page asks for it
+    with connect(client, f"?page={page_id}") as ws:
+        again = Raw(ws)
+        assert again.ready["resumed"] is True
+        notes = [again.recv(), again.recv()]
+        assert [(m["comm_id"], m["data"]["content"]) for m in notes] == [(model_id, {"op": "note", "n": 1}),
+                                                                          (model_id, {"op": "note", "n": 2})]
+        assert notes[1]["buffers"] == [b"xyz"]
+    # a reload (fresh page, no models yet) does not get them
+    widget.send({"op": "note", "n": 3})
+    with connect(client, f"?page={page_id}&fresh=1") as ws:
+        reloaded = Raw(ws)
+        reloaded.send({"type": "create", "key": counter["key"], "target": counter["target"], "kwargs": counter["kwargs"],
+                       "grant": counter["grant"]})
+        msgs = [reloaded.recv() for _ in range(3)]
+        assert [m["type"] for m in msgs] == ["comm_open", "comm_open", "created"]
+
+
+def test_held_custom_messages_are_bounded_and_the_oldest_go_first(served, monkeypatch, caplog) -> None:
+    from fh_anywidget import server
+
+    client, host = served
+    counter = specs(client.get("/").text)[0]
+    with connect(client, "?fresh=1") as ws:
+        page = Raw(ws)
+        page.create(counter)
+        page_id = page.ready["page"]
+    monkeypatch.setattr(server, "HELD_MAX_BYTES", 400)
+    widget = host.server.pages[page_id].kernel.widgets[counter["key"]]
+    for n in range(10):
+        widget.send({"op": "note", "n": n})
+    assert "dropped the oldest" in caplog.text
+    with connect(client, f"?page={page_id}") as ws:
+        again = Raw(ws)
+        ns = []
+        for _ in range(len(host.server.pages[page_id].held) + 10):
+            msg = again.recv()
+            ns.append(msg["data"]["content"]["n"])
+            if ns[-1] == 9:
+                break
+    assert ns == list(range(10 - len(ns), 10)) and 1 <= len(ns) < 10
+
+
 def test_a_page_is_released_after_the_grace_period(tmp_path) -> None:
     app, host = make_app(tmp_path, server_grace_seconds=0.05)
     with TestClient(app) as client:

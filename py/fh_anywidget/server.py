@@ -307,6 +307,18 @@ class Connection:
             pass
 
 
+HELD_MAX_BYTES = 8 * 1024 * 1024
+"""The most a page's custom messages may take while it is offline."""
+
+
+def _is_custom(text: str) -> bool:
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return False
+    return msg.get("type") == P.COMM_MSG and (msg.get("data") or {}).get("method") == P.CUSTOM
+
+
 class Page:
     """One page view: its own widgets, the app widgets it shows, and its socket while it has one."""
 
@@ -318,11 +330,31 @@ class Page:
         self.app_keys: set[str] = set()
         self.last_seq = 0
         self.release_timer: asyncio.TimerHandle | None = None
+        self.held: deque[tuple[str, list[bytes]]] = deque()
+        self.held_bytes = 0
 
     def send(self, text: str, buffers: Sequence[memoryview]) -> None:
-        """Send to the page; dropped while it has no socket (it asks for the state when it is back)."""
+        """Send to the page. While it has no socket, custom messages are held for its reconnect
+        (up to HELD_MAX_BYTES, the oldest dropped first); state changes are not: the page asks
+        for the state when it is back."""
         if self.connection is not None:
             self.connection.push(text, buffers)
+        elif _is_custom(text):
+            payload = [bytes(b) for b in buffers]
+            self.held.append((text, payload))
+            self.held_bytes += len(text) + sum(len(b) for b in payload)
+            while self.held_bytes > HELD_MAX_BYTES and self.held:
+                dropped, dropped_buffers = self.held.popleft()
+                self.held_bytes -= len(dropped) + sum(len(b) for b in dropped_buffers)
+                log.warning("[fh-anywidget] page %s is offline and over %d bytes of custom messages wait for it; "
+                            "dropped the oldest", self.id[:8], HELD_MAX_BYTES)
+
+    def release_held(self, connection: Connection, deliver: bool) -> None:
+        """Send the custom messages held while offline (``deliver``: the page still has its models)."""
+        held, self.held, self.held_bytes = self.held, deque(), 0
+        if deliver:
+            for text, buffers in held:
+                connection.push(text, [memoryview(b) for b in buffers])
 
     def __repr__(self) -> str:
         return f"<Page {self.id[:8]}>"
@@ -397,6 +429,7 @@ class WidgetServer:
         page.connection = connection
         writer = asyncio.create_task(connection.write_loop())
         connection.push(to_json({"type": P.READY, "page": page.id, "resumed": resumed, "last_seq": page.last_seq}), [])
+        page.release_held(connection, deliver=resumed and params.get("fresh") != "1")
         try:
             await self._read_loop(websocket, page, connection)
         except WebSocketDisconnect:
