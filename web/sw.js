@@ -50,7 +50,8 @@ export function serve(scope, precache) {
     event.waitUntil(
       scope.caches
         .open(name)
-        .then((cache) => cache.addAll(precache.files.map((f) => new Request(f, { cache: "no-cache" }))))
+        // hashed asset URLs may come from the HTTP cache (the page just loaded them); pages are revalidated
+        .then((cache) => cache.addAll(precache.files.map((f) => new Request(f, { cache: f.endsWith("/") ? "no-cache" : "default" }))))
         .then(() => scope.skipWaiting()),
     );
   });
