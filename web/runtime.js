@@ -11,7 +11,9 @@ import { ensureStyles, logError, showConnection, showError } from "./ui.js";
 
 /** @typedef {import("./protocol.js").Transport} Transport */
 /** @typedef {import("./placeholder.js").Placeholder} Placeholder */
-/** @typedef {{worker?: import("./protocol.js").BootConfig, workerURL?: string, serverURL?: string, devEventsURL?: string | null}} RuntimeConfig */
+/** @typedef {{worker?: import("./protocol.js").BootConfig, workerURL?: string, serverURL?: string,
+ *   devEventsURL?: string | null, serviceWorker?: {url: string, scope: string}}} RuntimeConfig
+ *   `serviceWorker` is set on pages of an exported static site (`fh-anywidget build`). */
 
 export const PLACEHOLDER_SELECTOR = ".fh-anywidget[data-fh-anywidget]";
 export const DEFAULT_MODE = "worker";
@@ -185,6 +187,24 @@ export function startRuntime({ document: doc, transports, importModule }) {
   };
 }
 
+/**
+ * Register the static site's service worker (it precaches the site for offline visits), if the
+ * config names one. A failure is logged, never fatal: the page works without it, online.
+ * @param {RuntimeConfig} config @param {{serviceWorker?: {register(url: string, options: object): Promise<unknown>}}} nav
+ * @returns {Promise<unknown> | null}
+ */
+export function registerServiceWorker(config, nav) {
+  const sw = config.serviceWorker;
+  if (!sw) return null;
+  if (!nav.serviceWorker) {
+    console.warn("[fh-anywidget] this browser has no service workers (or the page is not on https/localhost): the site will not work offline");
+    return null;
+  }
+  return nav.serviceWorker.register(sw.url, { type: "module", scope: sw.scope }).catch((err) => {
+    console.warn(`[fh-anywidget] could not register the offline service worker ${sw.url}: ${err instanceof Error ? err.message : err}`);
+  });
+}
+
 function autostart() {
   const w = /** @type {any} */ (window);
   if (w.fhAnywidget) return; // the runtime was included twice: keep the first
@@ -196,6 +216,7 @@ function autostart() {
   try {
     config = readConfig(document, scriptURL);
     transports = defaultTransports(config, document, scriptURL);
+    registerServiceWorker(config, navigator);
   } catch (err) {
     const broken = () => {
       throw err;

@@ -16,7 +16,7 @@ from .dist.pins import DEFAULT_PYODIDE
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `fh-anywidget`, one subparser per subcommand."""
     parser = argparse.ArgumentParser(prog="fh-anywidget", description="Run anywidget widgets in FastHTML pages.")
-    commands = parser.add_subparsers(dest="command", metavar="{dist}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{dist,build}", required=True)
 
     dist = commands.add_parser(
         "dist",
@@ -38,6 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the memory snapshot (made with Node.js) that lets the worker start in about a second",
     )  # fmt: skip
     dist.set_defaults(run=run_dist)
+
+    build = commands.add_parser(
+        "build",
+        help="export the app's pages with worker-mode widgets as a static site (GitHub Pages, offline)",
+        description="Render the app's GET pages to a folder any static file server can serve, with everything they need.",
+    )
+    build.add_argument("app", metavar="APP", help="a FastHTML app as 'module:attr'")
+    build.add_argument("--out", type=Path, default=Path("site"), help="output directory (default: %(default)s)")
+    build.add_argument("--base-url", default="/", help="the URL path the site is served under, e.g. /my-repo/ (default: /)")
+    build.add_argument("--route", action="append", default=[], metavar="PATH",
+                       help="a page to render besides the routes without path parameters (repeatable)")
+    build.add_argument("--server-widgets", choices=("fail", "message"), default="fail",
+                       help="a page with a server-mode widget fails the build (default), or shows a message in its place")
+    build.add_argument("--cache", type=Path, default=None, help="download cache for htmx (default: build/.cache)")
+    build.set_defaults(run=run_build)
 
     # Hidden: for maintainers, regenerates py/fh_anywidget/pins/.
     pin = commands.add_parser("pin", description="Regenerate the committed pins of Pyodide and the worker stack.")
@@ -63,6 +78,15 @@ def run_dist(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_build(args: argparse.Namespace) -> int:
+    from .export import build_site  # noqa: PLC0415
+
+    summary = build_site(load_app(args.app), args.out, base_url=args.base_url, routes=args.route,
+                         server_widgets=args.server_widgets, cache=args.cache, report=_say)
+    print(f"{args.out}: {len(summary['pages'])} pages, {summary['files']} files, {summary['bytes'] / 1e6:.1f} MB")
+    return 0
+
+
 def run_pin(args: argparse.Namespace) -> int:
     pins = write_pins(args.pyodide)
     _say(f"pinned pyodide {args.pyodide} and {len(pins)} wheels")
@@ -71,6 +95,12 @@ def run_pin(args: argparse.Namespace) -> int:
 
 def app_packages(spec: str) -> list[str]:
     """The extra packages a FastHTML app asks for: `app.state.fh_anywidget.packages`."""
+    host = getattr(getattr(load_app(spec), "state", None), "fh_anywidget", None)
+    return [str(p) for p in getattr(host, "packages", None) or ()]
+
+
+def load_app(spec: str) -> object:
+    """Import the app named 'module:attr' (from the current folder)."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise DistError(f"APP {spec!r} is not 'module:attr' (e.g. 'main:app')")
@@ -84,8 +114,7 @@ def app_packages(spec: str) -> list[str]:
         app = getattr(module, attr)
     except AttributeError:
         raise DistError(f"module {module_name!r} has no attribute {attr!r} (APP {spec!r})") from None
-    host = getattr(getattr(app, "state", None), "fh_anywidget", None)
-    return [str(p) for p in getattr(host, "packages", None) or ()]
+    return app
 
 
 def _say(message: str) -> None:

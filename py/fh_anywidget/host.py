@@ -123,6 +123,9 @@ class AnyWidgetHost:
         self.extra_modules = [m if isinstance(m, ModuleType) else importlib.import_module(m) for m in modules]
         self._blobs: dict[str, Blob] = {}
         self.dev_reload = DevReload() if (hmr_enabled() if dev is None else dev) else None
+        self.public_prefix = prefix  # where the browser finds `prefix`; a static export moves it under its base URL
+        self.new_key: Callable[[], str] = lambda: uuid.uuid4().hex
+        self.export: Any = None  # set by fh_anywidget.export while it renders pages
         self.load_dist()
         self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
         self.server = WidgetServer(
@@ -135,7 +138,8 @@ class AnyWidgetHost:
         if self.dev_reload is not None:
             app.router.routes.insert(0, Route(prefix + "/dev/events", self.dev_reload.events))
         app.add_middleware(RenderContextMiddleware)
-        app.hdrs = [*app.hdrs, self.runtime_script()]
+        self._runtime_tag = self.runtime_script()
+        app.hdrs = [*app.hdrs, self._runtime_tag]
         app.state.fh_anywidget = self
 
     # -- the Pyodide distribution -------------------------------------------------
@@ -162,7 +166,16 @@ class AnyWidgetHost:
 
     # -- URLs ---------------------------------------------------------------------
     def url(self, *parts: str) -> str:
-        return "/".join([self.prefix, *parts])
+        return "/".join([self.public_prefix, *parts])
+
+    def set_public_prefix(self, public_prefix: str, **extra: Any) -> None:
+        """Serve the same files from another URL path (a static export's base URL); re-make the runtime tag."""
+        self.public_prefix = public_prefix
+        self._blobs.clear()
+        self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
+        tag = self.runtime_script(**extra)
+        self.app.hdrs = [tag if h is self._runtime_tag else h for h in self.app.hdrs]
+        self._runtime_tag = tag
 
     def _add_blob(self, blob: Blob) -> str:
         self._blobs[blob.name] = blob
@@ -193,8 +206,9 @@ class AnyWidgetHost:
         return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], "packURL": dist + entry["pack"],
                              "sitePackages": entry["site_packages"]}}
 
-    def runtime_script(self) -> FT:
-        return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(self.runtime_config()))
+    def runtime_script(self, **extra: Any) -> FT:
+        config = {**self.runtime_config(), **extra}
+        return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(config, sort_keys=True))
 
     def early_start_script(self) -> FT:
         """web/early.js inline, with its config: starts the worker while the page is still parsed."""
@@ -240,7 +254,7 @@ class AnyWidgetHost:
         spec_name, module = self._resolve(target)
         check_kwargs(spec_name, kwargs)
         spec = {
-            "key": key if key is not None else uuid.uuid4().hex,
+            "key": key if key is not None else self.new_key(),
             "mode": mode,
             "target": spec_name,
             "kwargs": kwargs,
@@ -263,6 +277,8 @@ class AnyWidgetHost:
             raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
         spec_name, _ = self._resolve(target, where="server")
         check_kwargs(spec_name, kwargs)
+        if self.export is not None:
+            return self.export.server_widget(spec_name)
         spec = {"mode": "server", "target": spec_name, "kwargs": kwargs,
                 **self.server.placeholder_spec(spec_name, kwargs, key=key, scope=scope)}
         return Div(Div("Connecting…", cls="fh-anywidget-status"), cls="fh-anywidget",

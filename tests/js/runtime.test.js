@@ -121,3 +121,13 @@ describe("readConfig", () => {
     assert.throws(() => readConfig(/** @type {any} */ (doc), "x"), /data-config is not JSON/);
   });
 });
+
+test("an exported site's page registers its service worker as a module, with the site's scope", async () => {
+  const { registerServiceWorker } = await import("../../web/runtime.js");
+  /** @type {any[]} */
+  const calls = [];
+  const nav = { serviceWorker: { register: async (/** @type {string} */ url, /** @type {object} */ options) => calls.push([url, options]) } };
+  await registerServiceWorker({ serviceWorker: { url: "/my-repo/fhaw-sw.js", scope: "/my-repo/" } }, nav);
+  assert.deepEqual(calls, [["/my-repo/fhaw-sw.js", { type: "module", scope: "/my-repo/" }]]);
+  assert.equal(registerServiceWorker({}, nav), null); // a page served by the app registers none
+});

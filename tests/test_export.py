@@ -1,0 +1,89 @@
+"""`fh-anywidget build`: what the exported folder holds (the browser suite runs it: tests/browser/test_export.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fh_anywidget.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DIST = ROOT / "build" / "pyodide"
+pytestmark = pytest.mark.skipif(not (DIST / "fh-anywidget.json").is_file(), reason="needs build/pyodide (scripts/test builds it)")
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def build(out: Path, *args: str, app: str = "examples.static.app:app") -> subprocess.CompletedProcess[str]:
+    # a fresh process each time: nothing left over from an earlier build (module caches, key counters)
+    return subprocess.run([sys.executable, "-m", "fh_anywidget", "build", app, "--out", str(out), *args],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "out"
+    result = build(out, "--base-url", "/my-repo/")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_two_builds_give_identical_trees(site: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert build(again, "--base-url", "/my-repo/").returncode == 0
+    assert tree(again) == tree(site)
+
+
+def test_pages_become_index_files_and_a_nojekyll_is_written(site: Path) -> None:
+    names = tree(site)
+    assert {"index.html", "echo/index.html", "hello/index.html", ".nojekyll", "fhaw-sw.js"} <= set(names)
+    assert not [n for n in names if n.endswith(".gz") and n[:-3] in names]  # no .gz twins: static servers send files as they are
+
+
+def test_every_url_on_a_page_is_under_the_base_url_and_nothing_loads_from_outside(site: Path) -> None:
+    html = (site / "index.html").read_text()
+    urls = re.findall(r'(?:src|href|hx-get)="([^"]*)"', html) + re.findall(r'(?:URL|url|bundles)":\s*\[?"(/[^"]*)"', html)
+    assert urls
+    for url in urls:
+        assert url.startswith("/my-repo/"), url
+        assert (site / url.removeprefix("/my-repo/").split("?")[0]).exists() or url.endswith(("/ws", "/")), url
+    assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+    assert '<script src="/my-repo/_fhaw/vendor/htmx-2.0.7.js"></script>' in html
+
+
+def test_the_service_worker_precaches_the_pages_and_the_hashed_assets(site: Path) -> None:
+    sw = (site / "fhaw-sw.js").read_text()
+    assert '"/my-repo/"' in sw and '"/my-repo/echo/"' in sw
+    assert re.search(r'"/my-repo/_fhaw/pyodide-\w+/pyodide\.asm\.wasm"', sw)
+    assert re.search(r'"version": "[0-9a-f]{16}"', sw)
+    module = re.search(r'from "\./([^"]+)"', sw)
+    assert module and (site / module.group(1)).is_file()
+
+
+def test_a_page_with_a_server_mode_widget_fails_the_build_naming_it(tmp_path: Path) -> None:
+    result = build(tmp_path / "demo", app="examples.demo.app:app")
+    assert result.returncode == 1
+    assert "server-mode widget examples.widgets" in result.stderr and "--server-widgets=message" in result.stderr
+    assert not (tmp_path / "demo").exists()
+
+
+def test_server_mode_widgets_can_render_a_message_instead(tmp_path: Path) -> None:
+    result = build(tmp_path / "demo", "--server-widgets", "message", app="examples.demo.app:app")
+    assert result.returncode == 0, result.stderr
+    server_page = next(p for p in (tmp_path / "demo").rglob("index.html") if "fh-anywidget-static" in p.read_text())
+    assert "runs on the app&#x27;s server" in server_page.read_text() or "runs on the app's server" in server_page.read_text()
+
+
+@pytest.mark.parametrize("base", ["my-repo", "/a b/", "//evil/"])
+def test_a_bad_base_url_is_refused_with_an_example(base: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "examples.static.app:app", "--out", str(tmp_path / "x"), "--base-url", base]) == 1
+    err = capsys.readouterr().err
+    assert repr(base) in err and "'/my-repo/'" in err
