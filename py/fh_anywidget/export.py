@@ -123,7 +123,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
     prefix = base + host.prefix.lstrip("/")
     export = Export(base, server_widgets)
     host.set_public_prefix(prefix, serviceWorker={"url": base + SW_FILE, "scope": base})
-    host.export = export
+    host.export, new_key = export, host.new_key
     files: dict[str, bytes | Path] = {".nojekyll": b""}
     try:
         client = TestClient(app, raise_server_exceptions=True)
@@ -140,7 +140,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
             files[page_file(path)] = html.encode()
             report(f"page {path} -> {page_file(path)}")
     finally:
-        host.export = None
+        host.export, host.new_key = None, new_key
     _add_assets(host, prefix.removeprefix(base), files)
     sw = service_worker(base, host.url(host.web.slug, "sw.js").removeprefix(base), files)
     files[SW_FILE] = sw.encode()
