@@ -254,3 +254,34 @@ def test_a_server_kernel_opens_a_descriptor_widgets_comm_on_its_own_page_too(tar
     opens = [m for m in sent if m["type"] == "comm_open"]
     assert [m["comm_id"] for m in opens] == [model_id] and opens[0]["data"]["state"]["value"] == 2
     assert other.widgets == {}
+
+
+def test_a_model_the_page_closed_is_not_closed_again_when_its_widget_closes(page):
+    mid = page.create("kernel_targets:Counter")
+    widget = page.kernel.widgets["k"]
+    page.kernel.handle({"type": "comm_close", "comm_id": mid})
+    assert [m for m, _ in page.take()] == []
+    widget.close()  # or its __del__: no second comm_close to the page, no KeyError
+    assert [m["type"] for m, _ in page.take()] == []
+    assert mid not in page.kernel.manager.comms
+
+
+def test_the_snapshots_warm_up_takes_a_widget_through_its_whole_life_and_leaves_nothing_behind():
+    from fh_anywidget import kernel
+
+    before = list(kernel._last_installed)
+    frames = [json.loads(f) for f in kernel.warm_up()]
+    kinds = [(m["type"], m.get("data", {}).get("method")) for m in frames]
+    assert ("created", None) in kinds
+    assert ("comm_msg", "echo_update") in kinds
+    assert {"echo": 1} in [m["data"]["state"] for m in frames if m["type"] == "comm_msg" and m["data"]["method"] == "update"]
+    assert any(m["type"] == "comm_msg" and m["data"].get("content") == {"op": "pong"} and m.get("nbuffers") == 1 for m in frames)
+    assert kernel._last_installed == before, "its kernel is gone: the worker's own kernel is the only one"
+
+
+def test_the_warm_up_fails_loudly_when_the_kernel_reports_an_error(monkeypatch):
+    from fh_anywidget import kernel
+
+    monkeypatch.setattr(kernel, "_warm_up_widget", lambda: 42)  # not a widget: the kernel answers with an error
+    with pytest.raises(RuntimeError, match="warm-up failed"):
+        kernel.warm_up()

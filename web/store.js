@@ -35,20 +35,19 @@ export async function opfsRoot() {
 }
 
 /**
- * The stored copy `name`, if it is there and exactly `size` bytes long; else null.
+ * The stored copy `name` read into `into`, if it is there and exactly `into`'s length; else null.
  * @param {any} root  An OPFS root directory handle (opfsRoot()), or null.
- * @param {string} name @param {number} size
+ * @param {string} name @param {Uint8Array} into
  * @returns {Promise<Uint8Array | null>}
  */
-export async function readStored(root, name, size) {
+export async function readStored(root, name, into) {
   if (!root) return null;
   let access = null;
   try {
     const file = await (await folder(root, false)).getFileHandle(name);
     access = await file.createSyncAccessHandle();
-    if (access.getSize() !== size) return null;
-    const bytes = new Uint8Array(size);
-    return access.read(bytes, { at: 0 }) === size ? bytes : null;
+    if (access.getSize() !== into.byteLength) return null;
+    return access.read(into, { at: 0 }) === into.byteLength ? into : null;
   } catch {
     return null;
   } finally {

@@ -78,6 +78,8 @@ async function boot(config) {
   status("Loading Python", 5);
   const kernelBundle = settled(fetchBytes(absolute(config.kernelBundle))); // in parallel with the runtime
   const loader = import(indexURL + "pyodide.mjs");
+  // Pyodide imports its 1.2 MB Emscripten module only once loadPyodide runs: load it now, alongside
+  settled(import(indexURL + "pyodide.asm.mjs"));
   if (config.snapshot) {
     try {
       try {
@@ -142,14 +144,25 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
   const wasmURL = indexURL + "pyodide.asm.wasm";
   const compiled = settled(WebAssembly.compileStreaming(fetch(wasmURL)).then((module) => (mark("compiled"), module)));
-  const memory = settled(snapshotBytes(snapshot, useKept).then((bytes) => (mark("snapshot"), bytes)));
+  // Pyodide gets the snapshot's buffer at once, still empty, and fills in the bytes as they come:
+  // so it sets up its runtime (the Emscripten module, the standard library's files) while they
+  // download; the instantiation (patched) waits for them, and for the compiled module.
+  const memory = new Uint8Array(snapshot.size);
+  const filled = settled(fillSnapshot(memory, snapshot, useKept).then(() => mark("snapshot")));
   const pack = settled(fetchBytes(absolute(snapshot.packURL)));
+  // the standard library's zip, which Pyodide would ask for only once its loader is in
+  /** @type {{url: string, response: Promise<Response>, used?: boolean}} */
+  const stdlib = { url: indexURL + "python_stdlib.zip", response: settled(fetch(indexURL + "python_stdlib.zip")) };
   const { loadPyodide } = await loader;
   mark("loader");
   status("Restoring Python", 20);
-  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled });
+  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, filled, stdlib });
   try {
-    pyodide = await loadPyodide({ ...pyodideOptions(config, indexURL), _loadSnapshot: memory });
+    pyodide = await Promise.race([
+      loadPyodide({ ...pyodideOptions(config, indexURL), _loadSnapshot: memory }),
+      // Pyodide only logs a failed instantiation and waits forever: fail here instead
+      Promise.all([compiled, filled]).then(() => new Promise(() => {})),
+    ]);
   } finally {
     unpatch();
   }
@@ -171,23 +184,22 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
  * @type {{root: any, name: string, used: boolean, toKeep: Uint8Array | null}} */
 const kept = { root: null, name: "", used: false, toKeep: null };
 
-/** The unpacked snapshot: this browser's copy if it has one, else downloaded and gunzipped.
- * @param {NonNullable<BootConfig["snapshot"]>} snapshot @param {boolean} useKept */
-async function snapshotBytes(snapshot, useKept) {
+/** Fill `memory` with the unpacked snapshot: this browser's copy if it has one, else downloaded
+ * and gunzipped.
+ * @param {Uint8Array} memory @param {NonNullable<BootConfig["snapshot"]>} snapshot @param {boolean} useKept */
+async function fillSnapshot(memory, snapshot, useKept) {
   const url = absolute(snapshot.url);
   kept.root = await opfsRoot();
   kept.name = storedName(url);
   kept.used = false;
   delete timings.keptCopy;
-  const copy = useKept ? await readStored(kept.root, kept.name, snapshot.size) : null;
-  if (copy) {
+  if (useKept && (await readStored(kept.root, kept.name, memory))) {
     kept.used = true;
     timings.keptCopy = 1;
-    return copy;
+    return;
   }
-  const bytes = await fetchGunzip(url, snapshot.size);
-  kept.toKeep = bytes;
-  return bytes;
+  await fetchGunzip(url, memory);
+  kept.toKeep = memory;
 }
 
 /** Keep the downloaded snapshot in this browser for the next visit (once, in the background). */
@@ -261,15 +273,18 @@ async function bootFromPackages(config, indexURL, loader) {
   mark("packages");
 }
 
-/** Two changes to how Pyodide instantiates its wasm, for the duration of a snapshot restore:
+/** Three changes to how Pyodide starts, for the duration of a snapshot restore:
  * - it gets the module compiled by `compiled` (started with the snapshot's download, so compiling
- *   and gunzipping overlap; Pyodide itself would start compiling only once the snapshot is in), and
- *   its own request for the same file is answered with an empty response it never reads;
+ *   and gunzipping overlap; Pyodide itself would start compiling only once the snapshot is in),
+ *   once the snapshot's bytes are in (`filled`: the restore that follows reads them), and its own
+ *   request for the same file is answered with an empty response it never reads;
  * - the instance's memory grows to `bytes` as soon as it exists: restoring a snapshot bigger than
- *   the module's initial memory fails (RangeError in restoreSnapshot).
- * Returns the function that undoes both.
- * @param {{bytes: number, wasmURL: string, compiled: Promise<WebAssembly.Module>}} options */
-function patchInstantiation({ bytes, wasmURL, compiled }) {
+ *   the module's initial memory fails (RangeError in restoreSnapshot);
+ * - its request for the standard library's zip gets the response of the request made earlier.
+ * Returns the function that undoes them.
+ * @param {{bytes: number, wasmURL: string, compiled: Promise<WebAssembly.Module>, filled: Promise<unknown>,
+ *   stdlib: {url: string, response: Promise<Response>, used?: boolean}}} options */
+function patchInstantiation({ bytes, wasmURL, compiled, filled, stdlib }) {
   const wasm = /** @type {any} */ (WebAssembly);
   const originals = { instantiate: wasm.instantiate, instantiateStreaming: wasm.instantiateStreaming, fetch: self.fetch };
   const pages = Math.ceil(bytes / 65536);
@@ -286,13 +301,18 @@ function patchInstantiation({ bytes, wasmURL, compiled }) {
     return result;
   };
   wasm.instantiateStreaming = async function (/** @type {any} */ _response, /** @type {any} */ imports) {
-    const module = await compiled;
+    const [module] = await Promise.all([compiled, filled]);
     const instance = await originals.instantiate.call(WebAssembly, module, imports);
     grow(instance);
     return { module, instance };
   };
   self.fetch = function (input, init) {
-    if (String(input instanceof Request ? input.url : input) === wasmURL) return Promise.resolve(new Response(new Uint8Array(0)));
+    const url = String(input instanceof Request ? input.url : input);
+    if (url === wasmURL) return Promise.resolve(new Response(new Uint8Array(0)));
+    if (url === stdlib.url && !stdlib.used) {
+      stdlib.used = true; // a response is read once
+      return stdlib.response;
+    }
     return originals.fetch.call(self, input, init);
   };
   return () => {
@@ -308,14 +328,14 @@ function settled(promise) {
   return promise;
 }
 
-/** Fetch a `.gz` file and gunzip it in the worker (DecompressionStream) into a buffer of the
- * `size` the manifest gives, with no intermediate copies.
- * @param {string} url @param {number} size */
-async function fetchGunzip(url, size) {
+/** Fetch a `.gz` file and gunzip it in the worker (DecompressionStream) into `out`, which has
+ * the size the manifest gives, with no intermediate copies.
+ * @param {string} url @param {Uint8Array} out */
+async function fetchGunzip(url, out) {
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new Error(`[fh-anywidget] ${url} answered ${response.status}`);
   const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
-  const out = new Uint8Array(size);
+  const size = out.byteLength;
   let offset = 0;
   for (;;) {
     const { done, value } = await reader.read();

@@ -110,3 +110,4 @@ def start(post: Any) -> Callable[[str, Any], None]:
             flush()
 
     return handle
+

@@ -62,9 +62,11 @@ test("a copy is named after the snapshot's content-hashed URL path", () => {
 test("a kept snapshot reads back byte for byte, and only at its exact size", async () => {
   const root = new FakeFolder();
   assert.equal(await store(root, "snap-1", bytes(1000, 7)), true);
-  const back = await readStored(root, "snap-1", 1000);
+  const into = new Uint8Array(1000);
+  const back = await readStored(root, "snap-1", into);
+  assert.equal(back, into, "read into the buffer it was given (the one Python restores from)");
   assert.deepEqual(back, bytes(1000, 7));
-  assert.equal(await readStored(root, "snap-1", 999), null, "a file of another size is not used");
+  assert.equal(await readStored(root, "snap-1", new Uint8Array(999)), null, "a file of another size is not used");
   assert.deepEqual([...(await root.getDirectoryHandle(STORE_DIR)).entries.keys()], ["snap-1"], "no .part file left");
 });
 
@@ -73,20 +75,20 @@ test("keeping a new snapshot drops the copies of older ones", async () => {
   await store(root, "snap-old", bytes(10, 1));
   await store(root, "snap-new", bytes(10, 2));
   assert.deepEqual([...(await root.getDirectoryHandle(STORE_DIR)).entries.keys()], ["snap-new"]);
-  assert.equal(await readStored(root, "snap-old", 10), null);
+  assert.equal(await readStored(root, "snap-old", new Uint8Array(10)), null);
 });
 
 test("no OPFS, no copy, a copy another tab holds, or a forgotten copy all read as null", async () => {
-  assert.equal(await readStored(null, "x", 1), null);
+  assert.equal(await readStored(null, "x", new Uint8Array(1)), null);
   assert.equal(await store(null, "x", bytes(1, 1)), false);
   const root = new FakeFolder();
-  assert.equal(await readStored(root, "x", 1), null);
+  assert.equal(await readStored(root, "x", new Uint8Array(1)), null);
   await store(root, "x", bytes(4, 4));
   const folder = await root.getDirectoryHandle(STORE_DIR);
   folder.locked.add("x"); // another tab reads it now
-  assert.equal(await readStored(root, "x", 4), null);
+  assert.equal(await readStored(root, "x", new Uint8Array(4)), null);
   folder.locked.delete("x");
   await forget(root, "x");
-  assert.equal(await readStored(root, "x", 4), null);
+  assert.equal(await readStored(root, "x", new Uint8Array(4)), null);
   await forget(root, "x"); // twice: nothing to do, no error
 });
