@@ -69,7 +69,7 @@ def serve(port: int) -> None:
     sys.modules["__main__"].Bench = Bench  # type: ignore[attr-defined]  # importable as __main__:Bench
     Bench.__module__, Bench.__qualname__ = "__main__", "Bench"
     app, rt = fast_app(default_hdrs=False, pico=False, secret_key="bench", key_fname=os.devnull)
-    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "none")
+    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide-bench")  # unused: server mode only
 
     @rt("/")
     def index():
