@@ -252,6 +252,20 @@ def test_the_host_gives_the_worker_the_snapshot_urls_and_serves_them(tmp_path: P
     assert snapshot_build_id(gzip.decompress(response.content)) == BUILD_ID
 
 
+def test_with_the_packs_gzip_twin_the_worker_gets_it_and_the_size_to_gunzip_it_into(tmp_path: Path) -> None:
+    d = write_dist(tmp_path)
+    raw = (d / PACK_NAME).read_bytes() * 50
+    (d / PACK_NAME).write_bytes(raw)
+    (d / f"{PACK_NAME}.gz").write_bytes(gzip.compress(raw))
+    app, _ = fast_app(default_hdrs=False)
+    boot = AnyWidgetHost(app, dist_dir=d).runtime_config()["worker"]
+    assert boot["snapshot"]["packURL"] == boot["indexURL"] + PACK_NAME + ".gz"
+    assert boot["snapshot"]["packSize"] == len(raw)
+    response = TestClient(app).get(boot["snapshot"]["packURL"], headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in response.headers  # the worker gunzips it itself
+    assert gzip.decompress(response.content) == raw
+
+
 def test_the_host_tells_the_worker_why_it_boots_without_the_snapshot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     app, _ = fast_app(default_hdrs=False)
     host = AnyWidgetHost(app, dist_dir=write_dist(tmp_path, snapshot=None))

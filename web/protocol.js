@@ -103,8 +103,9 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage} PythonMessage
  *
- * @typedef {{url: string, size: number, packURL: string, sitePackages: string}} SnapshotConfig
- *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs.
+ * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string}} SnapshotConfig
+ *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs
+ *   (gzipped when `packSize`, its raw size, is given).
  * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string,
  *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null}} BootConfig
  *

@@ -149,7 +149,12 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
   // download; the instantiation (patched) waits for them, and for the compiled module.
   const memory = new Uint8Array(snapshot.size);
   const filled = settled(fillSnapshot(memory, snapshot, useKept).then(() => mark("snapshot")));
-  const pack = settled(fetchBytes(absolute(snapshot.packURL)));
+  const packURL = absolute(snapshot.packURL);
+  const pack = settled(
+    snapshot.packSize === undefined
+      ? fetchBytes(packURL).then((buffer) => new Uint8Array(buffer))
+      : fetchGunzip(packURL, new Uint8Array(snapshot.packSize)),
+  );
   // the standard library's zip, which Pyodide would ask for only once its loader is in
   /** @type {{url: string, response: Promise<Response>, used?: boolean}} */
   const stdlib = { url: indexURL + "python_stdlib.zip", response: settled(fetch(indexURL + "python_stdlib.zip")) };
@@ -168,7 +173,7 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
   }
   mark("restored");
   // Data files now (widgets read theirs when they are made); Python sources after the first message
-  const bytes = new Uint8Array(await pack);
+  const bytes = await pack;
   const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
   pendingFiles = { files: readPack(bytes).filter(({ path }) => isSource(path)), root: snapshot.sitePackages, kernel: null };
   pyodide.runPython("import importlib\nimportlib.invalidate_caches()");

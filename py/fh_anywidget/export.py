@@ -198,9 +198,13 @@ def htmx_file(cache: Path | None) -> bytes:
 def _add_assets(host: Any, rel_prefix: str, files: dict[str, bytes | Path]) -> None:
     for name, path in host.web.files.items():
         files[f"{rel_prefix}/{host.web.slug}/{name}"] = path
+    entry = host.snapshot.entry if host.snapshot else None
+    gunzipped_by_worker = {entry["pack_gz"]} if entry and "pack_gz" in entry else set()
     for name, path in host.dist.files.items():
-        if name.endswith(".gz") and name[:-3] in host.dist.files:
+        if name.endswith(".gz") and name[:-3] in host.dist.files and name not in gunzipped_by_worker:
             continue  # a static server does not send .gz twins as Content-Encoding: ship the plain file
+        if f"{name}.gz" in gunzipped_by_worker:
+            continue  # the worker fetches the gzip file and gunzips it itself
         files[f"{rel_prefix}/{host.dist.slug}/{name}"] = path
     for name, blob in host._blobs.items():
         files[f"{rel_prefix}/b/{name}"] = blob.data

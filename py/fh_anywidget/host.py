@@ -203,8 +203,9 @@ class AnyWidgetHost:
         entry = self.snapshot.entry
         if dist is None or entry is None:
             return {"snapshot": None, "snapshotProblem": self.snapshot.problem}
-        return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], "packURL": dist + entry["pack"],
-                             "sitePackages": entry["site_packages"]}}
+        pack = {"packURL": dist + entry["pack_gz"], "packSize": entry["pack_size"]} if "pack_gz" in entry else {
+            "packURL": dist + entry["pack"]}
+        return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], **pack, "sitePackages": entry["site_packages"]}}
 
     def runtime_script(self, **extra: Any) -> FT:
         config = {**self.runtime_config(), **extra}
