@@ -255,7 +255,7 @@ def table(report: dict[str, Any]) -> str:
     server = report.get("server") or {}
     for key, value in server.items():
         if isinstance(value, (int, float)):
-            target = " <= 2 " + ("ok" if value <= 2 else "MISSED") if key == "ws_rtt_ratio" else ""
+            target = " <= 2 " + ("ok" if value <= 2 else "MISSED") if key in ("ws_rtt_ratio", "ws_rtt_loop_ratio") else ""
             lines.append(f"{key:<26}{value:>14,.2f}  {target.strip()}")
     if server.get("ws_capacity_steps"):
         steps = ", ".join(f"{s['pages']}: {s['p99_ms']} ms" for s in server["ws_capacity_steps"])

@@ -12,6 +12,9 @@ Rows:
   all of it (a Python client stands for the page: it measures the server and the socket).
 - ``ws_capacity_pages``: the largest N of concurrent pages, each updating its widget 10 times a
   second, whose update round trip p99 stays under 50 ms; ``ws_mem_per_page_kb``: server RSS per page.
+- ``ws_rtt_loop_p50_us`` / ``ws_rtt_loop_ratio``: the round trip again on a server with
+  ``server_threads=0`` (the widgets' Python on the event loop: no thread hop, but a slow handler
+  stalls every page). The rows above are the default, widgets in threads.
 
 Everything stays on 127.0.0.1; every loop is bounded in count and time. Call :func:`run` from
 another script (scripts/bench) to get the rows as a dict.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import time
 from html import unescape
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +47,7 @@ MAX_PAGES = 400
 
 # -- the server under test (run as a subprocess: python bench_server.py --serve PORT) -----------
 
-def serve(port: int) -> None:
+def serve(port: int, threads: int) -> None:
     import anywidget  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
     import traitlets  # noqa: PLC0415
@@ -69,7 +74,7 @@ def serve(port: int) -> None:
     sys.modules["__main__"].Bench = Bench  # type: ignore[attr-defined]  # importable as __main__:Bench
     Bench.__module__, Bench.__qualname__ = "__main__", "Bench"
     app, rt = fast_app(default_hdrs=False, pico=False, secret_key="bench", key_fname=os.devnull)
-    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide-bench")  # unused: server mode only
+    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide-bench", server_threads=threads)  # no dist used
 
     @rt("/")
     def index():
@@ -225,13 +230,14 @@ async def capacity_rows(base: str, pid: int, steps: tuple[int, ...], seconds: fl
     return {"ws_capacity_pages": best, "ws_mem_per_page_kb": round(mem_per_page or 0, 1), "ws_capacity_steps": table}
 
 
-def run(*, quick: bool = False) -> dict[str, Any]:
-    """Start a server on a free loopback port, measure, stop it; the rows as a dict."""
+@contextlib.contextmanager
+def server_process(threads: int) -> Iterator[tuple[str, int]]:
+    """A bench server on a free loopback port, with ``server_threads=threads``: (base URL, pid)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], cwd=ROOT)
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--threads", str(threads)], cwd=ROOT)
     try:
         import httpx  # noqa: PLC0415
 
@@ -242,21 +248,32 @@ def run(*, quick: bool = False) -> dict[str, Any]:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        rows = asyncio.run(rtt_rows(base, 500 if quick else 2000))
-        steps = STEPS[:4] if quick else STEPS
-        rows.update(asyncio.run(capacity_rows(base, server.pid, steps, 3.0 if quick else 5.0)))
-        return rows
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
+def run(*, quick: bool = False) -> dict[str, Any]:
+    """Start the servers on free loopback ports, measure, stop them; the rows as a dict."""
+    n = 500 if quick else 2000
+    with server_process(8) as (base, pid):
+        rows = asyncio.run(rtt_rows(base, n))
+        steps = STEPS[:4] if quick else STEPS
+        rows.update(asyncio.run(capacity_rows(base, pid, steps, 3.0 if quick else 5.0)))
+    with server_process(0) as (base, _):
+        loop = asyncio.run(rtt_rows(base, n))
+    rows["ws_rtt_loop_p50_us"], rows["ws_rtt_loop_ratio"] = loop["ws_rtt_p50_us"], loop["ws_rtt_ratio"]
+    return rows
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="fewer samples and capacity steps")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve)
+        serve(args.serve, args.threads)
     else:
         print(json.dumps(run(quick=args.quick), indent=2))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from html import unescape
 from typing import Any
 
+import anywidget
 import numpy as np
 import pytest
+import traitlets
 from fasthtml.common import Beforeware, Div, RedirectResponse, fast_app
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -395,3 +398,51 @@ def test_host_widget_checks_mode_and_scope(tmp_path) -> None:
         host.widget(Counter, mode="server", scope="galaxy")
     with pytest.raises(WidgetSpecError, match="mode 'cloud'"):
         host.widget(Counter, mode="cloud")
+
+
+GATE = threading.Event()
+
+
+class Gated(anywidget.AnyWidget):
+    """A handler that computes until the test lets it finish (GATE), at most 10 s."""
+
+    _esm = "export default {}"
+    n = traitlets.Int(0).tag(sync=True)
+    done = traitlets.List([]).tag(sync=True)
+
+    @traitlets.observe("n")
+    def _compute(self, change) -> None:
+        GATE.wait(10)
+        self.done = [*self.done, change.new]
+
+
+def test_a_slow_handler_holds_up_its_own_page_only(tmp_path) -> None:
+    app, host = make_app(tmp_path)
+
+    @app.route("/slow")
+    def slow():
+        return host.widget(Gated, mode="server")
+
+    GATE.clear()
+    with TestClient(app) as client:
+        gated, counter = specs(client.get("/slow").text)[0], specs(client.get("/").text)[0]
+        with connect(client) as wa, connect(client) as wb:
+            a, b = Raw(wa), Raw(wb)
+            model_a, _ = a.create(gated)
+            model_b, _ = b.create(counter)
+            a.update(model_a, n=1)  # its observer now waits for GATE
+            a.update(model_a, n=2)  # queued behind it, on its own page
+            t = time.monotonic()
+            b.update(model_b, value=4)
+            parity = b.until(lambda m: m["type"] == "comm_msg" and "parity" in m["data"].get("state", {}))
+            assert parity["data"]["state"]["parity"] == "even"
+            assert client.get("/").status_code == 200  # the event loop serves requests too
+            assert not GATE.is_set() and time.monotonic() - t < 9, "the other page was answered while page A computed"
+            GATE.set()
+            done = a.until(lambda m: m["type"] == "comm_msg" and m["data"].get("state", {}).get("done") == [1, 2])
+            assert done["parent"] == 2  # page A's messages were handled in order
+
+
+def test_server_threads_must_be_a_whole_number(tmp_path) -> None:
+    with pytest.raises(ValueError, match="server_threads must be a whole number, 0 or more; got -1"):
+        make_app(tmp_path, server_threads=-1)

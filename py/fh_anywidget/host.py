@@ -87,6 +87,8 @@ class AnyWidgetHost:
         server_allowed_origins: origins besides the app's own that may open its WebSocket.
         server_authorize: ``authorize(session) -> bool``, checked when a page connects (e.g.
             ``lambda s: "auth" in s``); page renders are guarded by the app's own beforeware.
+        server_threads: how many threads run server-mode widgets' Python (default 8), so that a
+            slow handler holds up only its own page; 0 runs it on the event loop instead.
         dev: hot reload in development for worker-mode widgets: the pages follow the changes of
             the widget files that anywidget watches. Default: on when ``ANYWIDGET_HMR=1``, as in
             anywidget (server-mode widgets get anywidget's own hot reload either way).
@@ -105,6 +107,7 @@ class AnyWidgetHost:
         server_max_frame_bytes: int = 8 * 1024 * 1024,
         server_allowed_origins: Sequence[str] = (),
         server_authorize: Callable[[dict[str, Any]], bool] | None = None,
+        server_threads: int = 8,
         dev: bool | None = None,
     ) -> None:
         if not prefix.startswith("/") or prefix.endswith("/"):
@@ -131,7 +134,7 @@ class AnyWidgetHost:
         self.server = WidgetServer(
             secret=secret or getattr(app, "secret_key", None) or secrets.token_bytes(32),
             grace_seconds=server_grace_seconds, max_frame_bytes=server_max_frame_bytes,
-            allowed_origins=server_allowed_origins, authorize=server_authorize,
+            allowed_origins=server_allowed_origins, authorize=server_authorize, threads=server_threads,
         )
         app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
         app.router.routes.insert(0, self.server.route(prefix + "/ws"))

@@ -12,6 +12,11 @@ together, as one text frame holding an array of messages (``protocol.frame``).
   every page that shows it (``echo_update`` is what the other pages apply).
 - A page may create only what ``host.widget(...)`` rendered for its session: each placeholder
   carries a *grant*, the widget's spec signed with the host's secret and bound to the session.
+- Widget Python runs in a pool of threads (``threads``, default 8), not on the event loop: a
+  handler that computes for seconds holds up only its own page, while the server goes on serving
+  every other page, socket and request. A page's messages are still handled one at a time, in
+  order; the app widgets are handled under one lock. ``threads=0`` runs them on the event loop
+  (a little faster per message, but one slow handler then stalls everyone).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -164,6 +170,8 @@ class AppHub:
         self.kernel = ServerKernel(self._unused_send)
         self.kernel.emit = self._publish  # type: ignore[method-assign]
         self.subscribers: dict[str, set[Page]] = {}
+        self.lock = threading.RLock()
+        """Held while any page's message to an app widget is handled (pages run in several threads)."""
 
     @staticmethod
     def _unused_send(text: str, buffers: list[memoryview]) -> None:  # pragma: no cover - emit is replaced
@@ -197,6 +205,10 @@ class AppHub:
 
     def attach(self, page: Page, key: str, target: str, kwargs: dict[str, Any]) -> None:
         """Show the app widget ``key`` on ``page``, making it if this is its first page."""
+        with self.lock:
+            self._attach(page, key, target, kwargs)
+
+    def _attach(self, page: Page, key: str, target: str, kwargs: dict[str, Any]) -> None:
         token = _origin.set(page)
         try:
             model_id, existed = self.kernel.make(key, target, kwargs)
@@ -216,7 +228,8 @@ class AppHub:
     def handle(self, page: Page, msg: dict[str, Any], buffers: Sequence[Buffer]) -> None:
         token = _origin.set(page)
         try:
-            self.kernel.handle(msg, buffers)
+            with self.lock:
+                self.kernel.handle(msg, buffers)
         finally:
             _origin.reset(token)
 
@@ -225,9 +238,10 @@ class AppHub:
 
     def detach(self, page: Page, comm_id: str | None = None) -> None:
         """Stop sending ``comm_id`` (or every app model) to ``page``; the models stay for the others."""
-        for cid, pages in self.subscribers.items():
-            if comm_id is None or cid == comm_id:
-                pages.discard(page)
+        with self.lock:
+            for cid, pages in self.subscribers.items():
+                if comm_id is None or cid == comm_id:
+                    pages.discard(page)
 
 
 # -- pages and their sockets ------------------------------------------------------------
@@ -332,6 +346,8 @@ class Page:
         self.release_timer: asyncio.TimerHandle | None = None
         self.held: deque[tuple[str, list[bytes]]] = deque()
         self.held_bytes = 0
+        self.lock = threading.Lock()
+        """Held while one of this page's messages is handled: they run one at a time, in order."""
 
     def send(self, text: str, buffers: Sequence[memoryview]) -> None:
         """Send to the page. While it has no socket, custom messages are held for its reconnect
@@ -379,7 +395,13 @@ class WidgetServer:
         max_outbox_bytes: int = 64 * 1024 * 1024,
         allowed_origins: Sequence[str] = (),
         authorize: Callable[[dict[str, Any]], bool] | None = None,
+        threads: int = 8,
     ) -> None:
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
+            raise ValueError(f"[fh-anywidget] server_threads must be a whole number, 0 or more; got {threads!r} "
+                             "(0 runs the widgets' Python on the event loop)")
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="fh-anywidget") if threads else None
+        self._hub_lock = threading.Lock()
         self.grants = URLSafeSerializer(secret, salt="fh-anywidget.grant")
         self.grace_seconds = grace_seconds
         self.max_frame_bytes = max_frame_bytes
@@ -471,10 +493,16 @@ class WidgetServer:
     def _release(self, page: Page) -> None:
         if page.connection is not None or self.pages.get(page.id) is not page:
             return
-        del self.pages[page.id]
-        if self.hub is not None:
-            self.hub.detach(page)
-        page.kernel.close()
+        if not page.lock.acquire(blocking=False):  # a handler of it still runs: once it is done
+            page.release_timer = asyncio.get_running_loop().call_later(1.0, self._release, page)
+            return
+        try:
+            del self.pages[page.id]
+            if self.hub is not None:
+                self.hub.detach(page)
+            page.kernel.close()
+        finally:
+            page.lock.release()
         log.info("[fh-anywidget] released page %s", page.id[:8])
 
     async def _read_loop(self, websocket: WebSocket, page: Page, connection: Connection) -> None:
@@ -498,7 +526,7 @@ class WidgetServer:
                 if msg[P.NBUFFERS]:
                     pending = msg
                     continue
-                self._handle(connection, page, msg, [])
+                await self._handle(connection, page, msg, [])
             elif data is not None:
                 if pending is None:
                     self._refuse(page, {}, f"a binary frame ({len(data)} bytes) came with no message announcing it; "
@@ -512,16 +540,26 @@ class WidgetServer:
                     if oversize:
                         self._refuse(page, pending, oversize)
                     else:
-                        self._handle(connection, page, pending, buffers)
+                        await self._handle(connection, page, pending, buffers)
                     pending, buffers, oversize = None, [], None
 
-    def _handle(self, connection: Connection, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
-        """Dispatch one message; its answers wait in the outbox for the reader's flush that follows."""
+    async def _handle(self, connection: Connection, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        """Dispatch one message, in a thread of the pool; its answers wait in the outbox for the
+        reader's flush that follows (a send from the thread reaches the outbox before this returns:
+        both go through the event loop's queue, in order)."""
         connection.reading = True
         try:
-            self._dispatch(page, msg, buffers)
+            if self.executor is None:
+                self._dispatch_locked(page, msg, buffers)
+            else:
+                run = contextvars.copy_context().run
+                await asyncio.get_running_loop().run_in_executor(self.executor, run, self._dispatch_locked, page, msg, buffers)
         finally:
             connection.reading = False
+
+    def _dispatch_locked(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        with page.lock:
+            self._dispatch(page, msg, buffers)
 
     def _parse(self, page: Page, text: str) -> dict[str, Any] | None:
         if len(text) > self.max_frame_bytes:
@@ -590,8 +628,9 @@ class WidgetServer:
                                 "reload the page")
         target, kwargs, scope = spec["t"], spec["a"], spec["s"]
         if scope == "app":
-            if self.hub is None:
-                self.hub = AppHub()
+            with self._hub_lock:
+                if self.hub is None:
+                    self.hub = AppHub()
             self.hub.attach(page, key, target, kwargs)
             return
         try:
