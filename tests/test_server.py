@@ -410,8 +410,11 @@ class Gated(anywidget.AnyWidget):
     n = traitlets.Int(0).tag(sync=True)
     done = traitlets.List([]).tag(sync=True)
 
+    started = traitlets.Int(0).tag(sync=True)
+
     @traitlets.observe("n")
     def _compute(self, change) -> None:
+        self.started = change.new  # progress: it must reach the page while the handler still runs
         GATE.wait(10)
         self.done = [*self.done, change.new]
 
@@ -431,6 +434,8 @@ def test_a_slow_handler_holds_up_its_own_page_only(tmp_path) -> None:
             model_a, _ = a.create(gated)
             model_b, _ = b.create(counter)
             a.update(model_a, n=1)  # its observer now waits for GATE
+            progress = a.until(lambda m: m["type"] == "comm_msg" and "started" in m["data"].get("state", {}))
+            assert progress["data"]["state"]["started"] == 1 and not GATE.is_set()
             a.update(model_a, n=2)  # queued behind it, on its own page
             t = time.monotonic()
             b.update(model_b, value=4)

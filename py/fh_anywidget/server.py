@@ -52,6 +52,7 @@ SESSION_KEY = "_fhaw"
 
 _render: contextvars.ContextVar[RenderContext | None] = contextvars.ContextVar("fh_anywidget_render", default=None)
 _origin: contextvars.ContextVar[Page | None] = contextvars.ContextVar("fh_anywidget_origin", default=None)
+_outgoing: contextvars.ContextVar[Outgoing | None] = contextvars.ContextVar("fh_anywidget_outgoing", default=None)
 
 
 # -- the request being rendered ---------------------------------------------------------
@@ -267,10 +268,13 @@ class Connection:
 
     def push(self, text: str, buffers: Sequence[memoryview]) -> None:
         payload = [bytes(b) for b in buffers]  # a copy: the widget may change its array after sending
-        if threading.get_ident() != self.thread:  # a widget changed from another thread
-            self.loop.call_soon_threadsafe(self._put, text, payload)
-        else:
+        if threading.get_ident() == self.thread:
             self._put(text, payload)
+            return
+        outgoing = _outgoing.get()
+        if outgoing is None or not outgoing.keep(self, text, payload):
+            # a widget changed from another thread, or a handler that has run for a while: at once
+            self.loop.call_soon_threadsafe(self._put, text, payload)
 
     def _put(self, text: str, buffers: list[bytes]) -> None:
         if self.closing:
@@ -319,6 +323,44 @@ class Connection:
             await self.websocket.close(code)
         except Exception:  # noqa: BLE001 - already gone
             pass
+
+
+class Outgoing:
+    """What a handler running in a pool thread sends in its first :data:`OUTGOING_SECONDS`: kept,
+    and put in the outboxes by the event loop in one go when the handler returns (one wake-up of
+    the loop instead of one per message). A handler that runs longer has what it kept sent then,
+    and its later sends go at once, so that its progress shows."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lock = threading.Lock()
+        self.items: list[tuple[Connection, str, list[bytes]]] = []
+        self.open = True
+
+    def keep(self, connection: Connection, text: str, payload: list[bytes]) -> bool:
+        """(The handler's thread.) Keep this send; False when it must go at once instead (also
+        for a socket served by another event loop than the handler's)."""
+        if connection.loop is not self.loop:
+            return False
+        with self.lock:
+            if self.open:
+                self.items.append((connection, text, payload))
+            return self.open
+
+    def release(self, *, wake: bool = False) -> None:
+        """(The event loop.) Put what was kept into the outboxes, in order; keep nothing more.
+        ``wake``: have the writers send it now (the reader is still waiting for the handler)."""
+        with self.lock:
+            self.open = False
+            items, self.items = self.items, []
+        for connection, text, payload in items:
+            connection._put(text, payload)
+        if wake:
+            for connection in {id(c): c for c, _, _ in items}.values():
+                connection.wakeup.set()
+
+
+OUTGOING_SECONDS = 0.02
 
 
 HELD_MAX_BYTES = 8 * 1024 * 1024
@@ -550,14 +592,27 @@ class WidgetServer:
         connection.reading = True
         try:
             if self.executor is None:
-                self._dispatch_locked(page, msg, buffers)
+                self._dispatch_locked(page, msg, buffers, None)
             else:
+                loop = asyncio.get_running_loop()
+                outgoing = Outgoing(loop)
+
+                def running_long() -> None:  # what it sent so far goes now; the rest as it comes
+                    connection.reading = False
+                    outgoing.release(wake=True)
+
+                timer = loop.call_later(OUTGOING_SECONDS, running_long)
                 run = contextvars.copy_context().run
-                await asyncio.get_running_loop().run_in_executor(self.executor, run, self._dispatch_locked, page, msg, buffers)
+                try:
+                    await loop.run_in_executor(self.executor, run, self._dispatch_locked, page, msg, buffers, outgoing)
+                finally:
+                    timer.cancel()
+                    outgoing.release()
         finally:
             connection.reading = False
 
-    def _dispatch_locked(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
+    def _dispatch_locked(self, page: Page, msg: dict[str, Any], buffers: list[bytes], outgoing: Outgoing | None) -> None:
+        _outgoing.set(outgoing)  # in this call's own context (copied by _handle)
         with page.lock:
             self._dispatch(page, msg, buffers)
 
