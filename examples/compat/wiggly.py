@@ -34,6 +34,8 @@ class Wiggly:
     needs: str = ""
     """Why it is not run, when it is not (empty: it runs offline)."""
     package: str = "wigglystuff"
+    watch: tuple[str, ...] = ()
+    """Private traits its front end sets (``_crop``...): its Mirror shows those too."""
 
     @property
     def key(self) -> str:
@@ -87,7 +89,7 @@ WIGGLY: list[Wiggly] = [
     Wiggly("HeatmapSelect", needs="a numpy/PIL image (its required `image`); not a pure-Python package"),
     Wiggly("Hint", needs="a target widget object as its required `target` (not a JSON value); not scripted"),
     Wiggly("HoverSlider"),
-    Wiggly("HoverZoom"),
+    Wiggly("HoverZoom", watch=("_crop",)),  # an image given to its constructor goes through PIL: the test sets it later
     Wiggly("HTMLRefreshWidget"),
     Wiggly("ImageRefreshWidget"),
     Wiggly("KeystrokeWidget"),
@@ -98,7 +100,8 @@ WIGGLY: list[Wiggly] = [
     Wiggly("MidiButton"),
     Wiggly("ModuleTreeWidget"),
     Wiggly("Neo4jWidget", needs="a running Neo4j database (its required driver or uri)"),
-    Wiggly("NestedTable"),
+    Wiggly("NestedTable", {"data": {"name": "fruit", "children": [{"name": "apples", "value": 3},
+                                                                {"name": "pears", "value": 2}]}}),
     Wiggly("ObservablePlot", needs=CDN + "d3 and @observablehq/plot from cdn.jsdelivr.net (static/observable-plot.js)"),
     Wiggly("Paint", needs="Pillow at import of its Python (PIL); not a pure-Python package"),
     Wiggly("ParallelCoordinates"),
@@ -118,7 +121,8 @@ WIGGLY: list[Wiggly] = [
     Wiggly("TangleLatex", needs=CDN + "KaTeX from cdn.jsdelivr.net (static/latex-tangle.js)"),
     Wiggly("TangleSelect", {"choices": ["red", "green", "blue"]}),
     Wiggly("TangleSlider"),
-    Wiggly("TextCompare"),
+    Wiggly("TextCompare", {"text_a": "the quick brown fox jumps over the lazy dog",
+                           "text_b": "a quick brown fox jumps over a sleeping cat"}),
     Wiggly("ThreeWidget"),
     Wiggly("TraceView"),
     Wiggly("Treemap", {"data": {"name": "all", "children": [{"name": "a", "value": 3},
@@ -195,6 +199,7 @@ export default {
         if target is None:
             raise LookupError(f"no widget {name!r} on this page: put {BY_KEY[name].target} before its Mirror")
         names = [n for n in target.traits(sync=True) if not n.startswith("_") and n not in ("layout", "tabbable", "tooltip")]
+        names += list(BY_KEY[name].watch)
         target.observe(self._on_change, names=names)
         self.on_msg(self._on_msg)
 

@@ -26,6 +26,7 @@ from examples.compat.wiggly import WIGGLY
 from examples.compat.wiggly import BY_KEY
 
 OFFLINE = [w.key for w in WIGGLY if w.offline]
+PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 
 
 class WigglyPage:
@@ -139,21 +140,26 @@ def test_slider2d(wiggly: WigglyPage) -> None:
 @dataclass(frozen=True)
 class Script:
     """One widget's check both ways: ``act`` as a person would (``("drag", selector, (fx, fy),
-    (tx, ty))`` in fractions of the element's box, ``("click", selector)``, ``("select",
-    selector, option)``, ``("press", selector, key)``); Python must then see ``trait`` change.
-    Then Python sets ``set_`` (trait, value), and ``shows`` (selector, regex) must appear."""
+    (tx, ty))`` in fractions of the element's box, ``("click", selector)``, ``("clickat",
+    selector, (fx, fy))``, ``("dblclick", selector)``, ``("hover", selector)``, ``("select",
+    selector, option)``, ``("press", selector, key)``, ``("fill", selector, text)``, or a list of
+    these, done in order); Python must then see ``trait`` change (to ``saw``, a JSON value, when
+    given). Then Python sets ``set_`` (trait, value), and ``shows`` must appear: (selector,
+    regex) on the element's text, or (selector, regex, "value") on an input's value, or
+    (selector, regex, "attr:NAME") on an attribute."""
 
-    act: tuple | None
+    act: tuple | list | None
     trait: str
     set_: tuple[str, object] | None
-    shows: tuple[str, str] | None
+    shows: tuple[str, str] | tuple[str, str, str] | None
     why_one_way: str = ""
-    """Why a Python change cannot reach the page (the widget's own front end ignores it)."""
+    """Why one direction cannot be checked (the widget's own front end has no such path)."""
+    saw: object = None
 
     @property
     def row(self) -> str:
         if self.act is None:
-            return "Python -> page (the widget takes no input)"
+            return f"Python -> page ({self.why_one_way or 'the widget takes no input'})"
         if self.set_ is None:
             return f"interaction -> Python ({self.why_one_way})"
         return "interaction -> Python -> page"
@@ -184,15 +190,60 @@ SCRIPTS = {
                                             ("b.from-python", r"^hello from Python$")),
     "wigglystuff.PlaySlider": Script(("press", "input[type=range]", "ArrowRight"), "value", ("value", 37),
                                      (".play-slider-label", r"^37")),
+    "wigglystuff.AnnotationWidget": Script(("fill", "input.annotation-note-input", "a note typed here"), "note",
+                                           ("note", "a note from Python"),
+                                           ("input.annotation-note-input", r"^a note from Python$", "value"),
+                                           saw="a note typed here"),
+    "wigglystuff.CubeWidget": Script(("click", ".axis-label-bg"), "locked_order", ("locked_order", ["x", "y"]),
+                                     (".state-display", r"^2 axes locked$")),
+    "wigglystuff.EnvConfig": Script([("fill", "input.env-input", "s3cret"), ("press", "input.env-input", "Enter")],
+                                    "all_valid", ("variables", [{"name": "API_KEY", "status": "invalid",
+                                                                 "error": "rejected in Python", "has_validator": True}]),
+                                    (".env-error-text", r"^rejected in Python$", "attr:title"), saw=True),
+    "wigglystuff.ImageRefreshWidget": Script(None, "", ("src", PIXEL), ("img", r"^data:image/gif;base64,", "attr:src"),
+                                             "static: its front end only shows `src` (html.py has no model.set)"),
+    "wigglystuff.AsyncFlow": Script(None, "", ("events", [
+        {"t_ms": 0, "coro": "fetch_rows", "event": "spawn", "task": "Task-1", "line": 1, "detail": ""},
+        {"t_ms": 4, "coro": "fetch_rows", "event": "done", "task": "Task-1", "line": 3, "detail": ""}]),
+        (".af-coro", r"fetch_rows"), "a viewer: static/asyncflow.js has no model.set"),
+    "wigglystuff.ApiDoc": Script(None, "", ("doc", {"kind": "function", "name": "frobnicate", "module": "demo",
+                                                    "docstring": "Frobnicates.", "signature": "(x)", "parameters": []}),
+                                 (".ad-title", r"frobnicate"), "a viewer: static/api-doc.js has no model.set"),
+    "wigglystuff.ModuleTreeWidget": Script(None, "", ("tree", {"name": "net", "type": "Sequential", "children": [],
+                                                               "params": [], "total_param_count": 1200}),
+                                           (".mt-type", r"^Sequential$"), "a viewer: static/moduletree.js has no model.set"),
+    "wigglystuff.NestedTable": Script(("click", ".name-label >> text=apples"), "selected_path",
+                                      ("data", {"name": "all", "children": [{"name": "zucchini", "value": 9}]}),
+                                      (".name-label >> text=zucchini", r"^zucchini$")),
+    "wigglystuff.TextCompare": Script(("hover", ".text-compare-match"), "selected_match",
+                                      ("text_a", "entirely new words from Python"),
+                                      (".text-compare-panel", r"entirely new words from Python"), saw=0),
+    "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
+                                  ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
+                                  (".wiggly-treemap-path", r"world")),
 }
 
 
-def _act(wiggly: WigglyPage, view: Locator, act: tuple) -> None:
+def _act(wiggly: WigglyPage, view: Locator, act: tuple | list) -> None:
+    if isinstance(act, list):
+        for step in act:
+            _act(wiggly, view, step)
+        return
     kind, selector = act[0], act[1]
     target = view.locator(selector).first
     target.scroll_into_view_if_needed()
     if kind == "click":
         target.click()
+    elif kind == "clickat":
+        box = target.bounding_box()
+        assert box is not None, f"{selector} has no box"
+        wiggly.page.mouse.click(box["x"] + act[2][0] * box["width"], box["y"] + act[2][1] * box["height"])
+    elif kind == "dblclick":
+        target.dblclick()
+    elif kind == "hover":
+        target.hover()
+    elif kind == "fill":
+        target.fill(act[2])
     elif kind == "select":
         target.select_option(act[2])
     elif kind == "press":
@@ -220,18 +271,41 @@ def test_an_interaction_reaches_python_and_a_python_change_reaches_the_page(wigg
     record_property("feature", f"{key}: {script.row}")
     if script.act is not None:
         _act(wiggly, view, script.act)
-        expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(f'"{script.trait}":'), timeout=STEP_MS)
+        value = "" if script.saw is None else re.escape(json.dumps(script.saw, separators=(",", ":")))
+        expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(f'"{script.trait}":{value}'), timeout=STEP_MS)
     if script.set_ is None or script.shows is None:
         return
     trait, value = script.set_
     wiggly.set_in_python(key, trait, value)
-    selector, pattern = script.shows
-    expect(view.locator(selector).first).to_have_text(re.compile(pattern), timeout=STEP_MS)
+    selector, pattern, *how = script.shows
+    shown = view.locator(selector).first
+    if how == ["value"]:
+        expect(shown).to_have_value(re.compile(pattern), timeout=STEP_MS)
+    elif how and how[0].startswith("attr:"):
+        expect(shown).to_have_attribute(how[0][5:], re.compile(pattern), timeout=STEP_MS)
+    else:
+        expect(shown).to_have_text(re.compile(pattern), timeout=STEP_MS)
 
 
-@pytest.mark.feature("drawdata.ScatterWidget: interaction -> Python -> page")
-def test_drawdata_scatter(wiggly: WigglyPage) -> None:
-    key = "drawdata.ScatterWidget"
+@pytest.mark.feature("wigglystuff.HoverZoom: Python -> page -> interaction -> Python")
+def test_hover_zoom(wiggly: WigglyPage) -> None:
+    """Its constructor turns an image into a data URL with PIL (not pure Python): Python sets the
+    trait instead, the page shows it, and hovering it tells Python the zoomed crop."""
+    key = "wigglystuff.HoverZoom"
+    view = wiggly.view(key)
+    wiggly.set_in_python(key, "image", PIXEL)
+    image = view.locator("img").first
+    expect(image).to_have_attribute("src", PIXEL, timeout=STEP_MS)
+    image.scroll_into_view_if_needed()
+    box = image.bounding_box()
+    assert box is not None and box["width"] > 0
+    wiggly.page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8, steps=4)
+    expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"_crop":\[0\.[1-9]'), timeout=STEP_MS)
+
+
+@pytest.mark.parametrize("key", ["drawdata.ScatterWidget", "wigglystuff.ScatterWidget"])
+def test_drawdata_scatter(wiggly: WigglyPage, key: str, record_property) -> None:
+    record_property("feature", f"{key}: interaction -> Python -> page")
     svg = wiggly.view(key).locator("svg.dd-scatter-svg")
     svg.scroll_into_view_if_needed()
     box = svg.bounding_box()
