@@ -146,7 +146,7 @@ class Script:
     these, done in order); Python must then see ``trait`` change (to ``saw``, a JSON value, when
     given). Then Python sets ``set_`` (trait, value), and ``shows`` must appear: (selector,
     regex) on the element's text, or (selector, regex, "value") on an input's value, or
-    (selector, regex, "attr:NAME") on an attribute."""
+    (selector, regex, "attr:NAME") on an attribute, or (selector, "N", "count") for N elements."""
 
     act: tuple | list | None
     trait: str
@@ -218,6 +218,18 @@ SCRIPTS = {
     "wigglystuff.TextCompare": Script(("hover", ".text-compare-match"), "selected_match",
                                       ("text_a", "entirely new words from Python"),
                                       (".text-compare-panel", r"entirely new words from Python"), saw=0),
+    "wigglystuff.TangleDistribution": Script(("drag", ".tangle-value", (0.5, 0.5), (6.0, 0.5)), "params",
+                                             ("params", {"loc": 4.0, "scale": 1.0}), (".tangle-value", r"4\.00")),
+    "wigglystuff.BezierCurve": Script(("dblclick", ".bezier-curve-point"), "points",  # a double click removes a point
+                                      ("points", [{"x": 0.1, "y": 0.1}, {"x": 0.3, "y": 0.8}, {"x": 0.5, "y": 0.2},
+                                                  {"x": 0.7, "y": 0.8}, {"x": 0.9, "y": 0.1}]),
+                                      (".bezier-curve-point", "5", "count"),
+                                      saw=[{"x": 0.25, "y": 0.9}, {"x": 0.75, "y": 0.9}, {"x": 0.9, "y": 0.2}]),
+    "wigglystuff.CurveEditor": Script(("click", ".curve-editor-point >> nth=2"), "selected_index",
+                                      ("points", [{"x": 0.0, "y": 0.5}, {"x": 0.5, "y": 0.9}, {"x": 1.0, "y": 0.5}]),
+                                      (".curve-editor-point", "3", "count"), saw=2),
+    "wigglystuff.GridDraw": Script(("clickat", "svg.gd-canvas", (0.5, 0.5)), "dots", ("theme", "dark"),
+                                   (".griddraw", r"^dark$", "attr:data-theme")),
     "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
                                   ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
                                   (".wiggly-treemap-path", r"world")),
@@ -279,7 +291,9 @@ def test_an_interaction_reaches_python_and_a_python_change_reaches_the_page(wigg
     wiggly.set_in_python(key, trait, value)
     selector, pattern, *how = script.shows
     shown = view.locator(selector).first
-    if how == ["value"]:
+    if how == ["count"]:
+        expect(view.locator(selector)).to_have_count(int(pattern), timeout=STEP_MS)
+    elif how == ["value"]:
         expect(shown).to_have_value(re.compile(pattern), timeout=STEP_MS)
     elif how and how[0].startswith("attr:"):
         expect(shown).to_have_attribute(how[0][5:], re.compile(pattern), timeout=STEP_MS)
