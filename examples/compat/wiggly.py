@@ -84,7 +84,7 @@ WIGGLY: list[Wiggly] = [
     Wiggly("FormulaAnimation", needs=CDN + "KaTeX from cdn.jsdelivr.net (static/formula-animation.js)"),
     Wiggly("FramePlayer", needs="image frames (its required `frames`, PIL images); Pillow is not a pure-Python package"),
     Wiggly("GamepadWidget"),
-    Wiggly("GraphWidget"),
+    Wiggly("GraphWidget", {"nodes": ["a", "b", "c"], "edges": [["a", "b"], ["b", "c"]]}),
     Wiggly("GridDraw"),
     Wiggly("HeatmapSelect", needs="a numpy/PIL image (its required `image`); not a pure-Python package"),
     Wiggly("Hint", needs="a target widget object as its required `target` (not a JSON value); not scripted"),
@@ -128,7 +128,8 @@ WIGGLY: list[Wiggly] = [
     Wiggly("Treemap", {"data": {"name": "all", "children": [{"name": "a", "value": 3},
                                                             {"name": "b", "children": [{"name": "c", "value": 2}]}]}}),
     Wiggly("WebcamCapture"),
-    Wiggly("WebkitSpeechToTextWidget"),
+    Wiggly("WebkitSpeechToTextWidget", needs="Chrome's webkitSpeechRecognition (static/talk-widget.js) sends the "
+           "microphone's audio to Google's speech service: it needs the internet at run time"),
     Wiggly("WidgetDAG", needs="widget objects as its required `nodes` and `edges`; not scripted"),
 ]
 BY_KEY = {w.key: w for w in WIGGLY}

@@ -58,6 +58,7 @@ def wiggly(request: pytest.FixtureRequest, browser: Browser, server_url: str) ->
     mode = request.param
     guard = NetworkGuard()
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])  # CopyToClipboard's button
     ctx.on("request", guard.record)
     ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
     page = ctx.new_page()
@@ -230,6 +231,9 @@ SCRIPTS = {
                                       (".curve-editor-point", "3", "count"), saw=2),
     "wigglystuff.GridDraw": Script(("clickat", "svg.gd-canvas", (0.5, 0.5)), "dots", ("theme", "dark"),
                                    (".griddraw", r"^dark$", "attr:data-theme")),
+    "wigglystuff.GraphWidget": Script(("click", ".graph-widget-node >> nth=0"), "selected_nodes",
+                                      ("nodes", [{"name": n, "id": n} for n in ("a", "b", "c", "zeta")]),
+                                      (".graph-widget-node", "4", "count"), saw=["a"]),
     "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
                                   ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
                                   (".wiggly-treemap-path", r"world")),
@@ -315,6 +319,25 @@ def test_hover_zoom(wiggly: WigglyPage) -> None:
     assert box is not None and box["width"] > 0
     wiggly.page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8, steps=4)
     expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"_crop":\[0\.[1-9]'), timeout=STEP_MS)
+
+
+@pytest.mark.feature("wigglystuff.CopyToClipboard: Python -> page -> interaction (clipboard)")
+def test_copy_to_clipboard(wiggly: WigglyPage) -> None:
+    """Its button copies `text_to_copy` to the clipboard: nothing goes back to Python
+    (static/copybutton.js has no model.set), so Python sets the text and a click copies it."""
+    key = "wigglystuff.CopyToClipboard"
+    wiggly.set_in_python(key, "text_to_copy", "set in Python, copied by a click")
+    button = wiggly.view(key).locator("button.copy-button")
+    button.scroll_into_view_if_needed()
+    copied = ""
+    for _ in range(20):  # nothing on the page shows the text: click until the change has crossed
+        button.click()
+        expect(button).to_contain_text("Copied!", timeout=STEP_MS)
+        copied = wiggly.page.evaluate("navigator.clipboard.readText()")
+        if copied == "set in Python, copied by a click":
+            break
+        wiggly.page.wait_for_timeout(100)
+    assert copied == "set in Python, copied by a click"
 
 
 @pytest.mark.parametrize("key", ["drawdata.ScatterWidget", "wigglystuff.ScatterWidget"])
