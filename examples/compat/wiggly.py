@@ -109,7 +109,8 @@ WIGGLY: list[Wiggly] = [
     Wiggly("PlaySlider"),
     Wiggly("ProgressBar"),
     Wiggly("RidgelineChart", needs="a pandas DataFrame (its required `df`); pandas is not a pure-Python package"),
-    Wiggly("ScatterLog"),
+    Wiggly("ScatterLog", needs=CDN + "it is an AltairWidget: its first chart imports vega-embed from cdn.jsdelivr.net "
+           "(static/altair-widget.js; an empty one renders offline, a chart does not)"),
     Wiggly("ScatterWidget"),  # drawdata's, re-exported
     Wiggly("Slider2D"),
     Wiggly("SortableList", {"value": ["apple", "banana", "cherry"]}),

@@ -234,6 +234,8 @@ SCRIPTS = {
     "wigglystuff.GraphWidget": Script(("click", ".graph-widget-node >> nth=0"), "selected_nodes",
                                       ("nodes", [{"name": n, "id": n} for n in ("a", "b", "c", "zeta")]),
                                       (".graph-widget-node", "4", "count"), saw=["a"]),
+    "wigglystuff.MidiButton": Script(("click", ".midi-button"), "press_timestamp", ("label", "Drum"),
+                                     (".midi-button-face", r"^Drum$")),
     "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
                                   ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
                                   (".wiggly-treemap-path", r"world")),
