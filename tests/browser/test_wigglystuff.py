@@ -20,6 +20,7 @@ import pytest
 from browser_support import BOOT_MS, STEP_MS, NetworkGuard, is_local
 from conftest import MODES, RESULTS
 from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from examples.compat.wiggly import WIGGLY
 
@@ -321,6 +322,54 @@ def test_hover_zoom(wiggly: WigglyPage) -> None:
     assert box is not None and box["width"] > 0
     wiggly.page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8, steps=4)
     expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"_crop":\[0\.[1-9]'), timeout=STEP_MS)
+
+
+@pytest.mark.feature("drawdata.BarWidget: interaction -> Python (its front end never listens for changes: "
+                     "static/bar_widget.js has no model.on)")
+def test_drawdata_bars(wiggly: WigglyPage) -> None:
+    """A press in the chart raises the bar under the pointer; Python sees that bar's new value.
+    (The widget sends all its bars, zeros, once it has drawn: the check is for a raised one.)"""
+    key = "drawdata.BarWidget"
+    svg = wiggly.view(key).locator("svg").first
+    svg.scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    assert box is not None
+    wiggly.page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.35)
+    wiggly.page.mouse.down()
+    wiggly.page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.35, steps=4)
+    wiggly.page.mouse.up()
+    wiggly.page.wait_for_function(
+        "sel => (JSON.parse(document.querySelector(sel).dataset.saw || '{}').data || []).some(d => d.value > 0.3)",
+        arg=f"#w-{BY_KEY[key].slug} .mirror .fh-anywidget-view", timeout=STEP_MS)
+
+
+@pytest.mark.parametrize("key", ["wigglystuff.DriverTour", "wigglystuff.CellTour"])
+def test_tours(wiggly: WigglyPage, key: str, record_property) -> None:
+    """Python gives the tour its steps (CellTour's own steps point at marimo's notebook cells, so
+    the test sets them in DriverTour's form, which CellTour keeps); starting it and moving on
+    reach Python."""
+    record_property("feature", f"{key}: Python -> page -> interaction -> Python")
+    wiggly.set_in_python(key, "steps", [{"popover": {"title": "Set in Python", "description": "step one"}},
+                                        {"popover": {"title": "The second step", "description": "step two"}}])
+    start = wiggly.view(key).locator(".driver-tour-start-button")
+    title = wiggly.page.locator(".driver-popover-title")
+    try:
+        for _ in range(20):  # nothing shows the steps before the tour starts; the new steps redraw the button
+            try:
+                start.click(timeout=2000)
+                if title.is_visible() and title.inner_text() == "Set in Python":
+                    break
+            except PlaywrightError:
+                pass
+            wiggly.page.keyboard.press("Escape")
+            wiggly.page.wait_for_timeout(100)
+        expect(title).to_have_text("Set in Python", timeout=STEP_MS)
+        expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"active":true'), timeout=STEP_MS)
+        wiggly.page.locator(".driver-popover-next-btn").click()
+        expect(title).to_have_text("The second step", timeout=STEP_MS)
+        expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"current_step":1'), timeout=STEP_MS)
+    finally:
+        wiggly.page.keyboard.press("Escape")  # the tour's overlay would cover the next tests' widgets
 
 
 @pytest.mark.feature("wigglystuff.CopyToClipboard: Python -> page -> interaction (clipboard)")
