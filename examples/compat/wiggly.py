@@ -159,6 +159,9 @@ for _w in WIGGLY:
 
 
 def _jsonable(value: Any) -> Any:
+    """What the Mirror shows of a value: JSON, with long strings (a captured image's data URL) cut short."""
+    if isinstance(value, str) and len(value) > 200:
+        return value[:200] + "…"
     try:
         json.dumps(value)
         return value

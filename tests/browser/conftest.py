@@ -29,6 +29,8 @@ CHROMIUM = os.environ.get("FHAW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    # a fake camera, allowed without a prompt (wigglystuff's WebcamCapture)
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]  # fmt: skip
 SERVER_START_SECONDS = 60
 APP = os.environ.get("FHAW_TEST_APP", "examples.demo.app:app")
