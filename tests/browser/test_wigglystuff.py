@@ -381,6 +381,20 @@ def test_tours(wiggly: WigglyPage, key: str, record_property) -> None:
         wiggly.page.keyboard.press("Escape")  # the tour's overlay would cover the next tests' widgets
 
 
+@pytest.mark.feature("wigglystuff.TraceView: Python -> page -> interaction -> Python")
+def test_trace_view(wiggly: WigglyPage) -> None:
+    """Python gives it spans, the page draws them; clicking a span's row selects it in Python."""
+    key = "wigglystuff.TraceView"
+    span = {"span_id": "a1", "parent_id": None, "trace_id": "t1", "name": "load_rows", "service": None,
+            "kind": "internal", "start_ms": 0.0, "end_ms": 12.0, "status": "ok", "status_message": "",
+            "attributes": {}, "events": [], "links": []}
+    wiggly.set_in_python(key, "spans", [span])
+    view = wiggly.view(key)
+    expect(view.locator(".tv-name").first).to_contain_text("load_rows", timeout=STEP_MS)
+    view.locator('[data-action="select"][data-span="a1"]').first.click()
+    expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"selected_span_id":"a1"'), timeout=STEP_MS)
+
+
 @pytest.mark.feature("wigglystuff.CopyToClipboard: Python -> page -> interaction (clipboard)")
 def test_copy_to_clipboard(wiggly: WigglyPage) -> None:
     """Its button copies `text_to_copy` to the clipboard: nothing goes back to Python
