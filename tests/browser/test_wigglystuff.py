@@ -243,6 +243,9 @@ SCRIPTS = {
                                         ("error", "camera unplugged (set in Python)"),
                                         (".webcam-capture__status", r"camera unplugged \(set in Python\)"),
                                         saw=re.compile(r'"data:image/')),
+    "wigglystuff.EdgeDraw": Script([("click", ".node >> nth=0"), ("click", ".node >> nth=1")], "links",  # one, then the other
+                                   ("links", [{"source": "a", "target": "c"}, {"source": "b", "target": "c"}]),
+                                   (".link", "2", "count")),
     "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
                                   ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
                                   (".wiggly-treemap-path", r"world")),
