@@ -27,6 +27,14 @@ from examples.compat.wiggly import WIGGLY
 from examples.compat.wiggly import BY_KEY
 
 OFFLINE = [w.key for w in WIGGLY if w.offline]
+FAKE_GAMEPAD = """
+(() => {  // a stand-in gamepad: navigator.getGamepads() gives it; a test presses its buttons
+  const pad = { id: "fh-anywidget test pad", index: 0, connected: true, mapping: "standard", timestamp: 0,
+    axes: [0, 0, 0, 0], buttons: Array.from({ length: 17 }, () => ({ pressed: false, touched: false, value: 0 })) };
+  window.__fakePad = pad;
+  navigator.getGamepads = () => [pad, null, null, null];
+})();
+"""
 PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 
 
@@ -60,6 +68,7 @@ def wiggly(request: pytest.FixtureRequest, browser: Browser, server_url: str) ->
     guard = NetworkGuard()
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
     ctx.grant_permissions(["clipboard-read", "clipboard-write"])  # CopyToClipboard's button
+    ctx.add_init_script(FAKE_GAMEPAD)  # GamepadWidget's (no gamepad here)
     ctx.on("request", guard.record)
     ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
     page = ctx.new_page()
@@ -246,6 +255,9 @@ SCRIPTS = {
     "wigglystuff.EdgeDraw": Script([("click", ".node >> nth=0"), ("click", ".node >> nth=1")], "links",  # one, then the other
                                    ("links", [{"source": "a", "target": "c"}, {"source": "b", "target": "c"}]),
                                    (".link", "2", "count")),
+    "wigglystuff.ParallelCoordinates": Script(("drag", "g.pplot-brush rect.overlay", (0.5, 0.05), (0.5, 0.6)), "brush_extents",
+                                              ("data", [{"gamma": 1, "delta": 2}, {"gamma": 2, "delta": 1}]),
+                                              (".label-name >> text=gamma", r"^gamma$")),
     "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
                                   ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
                                   (".wiggly-treemap-path", r"world")),
@@ -396,6 +408,40 @@ def test_trace_view(wiggly: WigglyPage) -> None:
     expect(view.locator(".tv-name").first).to_contain_text("load_rows", timeout=STEP_MS)
     view.locator('[data-action="select"][data-span="a1"]').first.click()
     expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"selected_span_id":"a1"'), timeout=STEP_MS)
+
+
+@pytest.mark.feature("wigglystuff.ThreeWidget: Python -> page (a viewer: static/three-widget.js has no model.set; "
+                     "dragging turns the camera in the page only)")
+def test_three_widget(wiggly: WigglyPage) -> None:
+    """Points set in Python appear in its WebGL canvas: the canvas, still before, looks different after."""
+    key = "wigglystuff.ThreeWidget"
+    canvas = wiggly.view(key).locator("canvas").first
+    canvas.scroll_into_view_if_needed()
+    before = canvas.screenshot()
+    wiggly.page.wait_for_timeout(300)
+    assert canvas.screenshot() == before, "the canvas changes by itself: this check could not tell"
+    wiggly.set_in_python(key, "data", [{"x": x / 2, "y": 0.0, "z": 0.0, "color": "tomato", "size": 0.6} for x in range(-4, 5)])
+    for _ in range(50):
+        if canvas.screenshot() != before:
+            break
+        wiggly.page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the points set in Python never showed in the canvas")
+
+
+@pytest.mark.feature("wigglystuff.GamepadWidget: interaction (a stand-in gamepad) -> Python -> page")
+def test_gamepad(wiggly: WigglyPage) -> None:
+    """Chromium has no gamepad here: navigator.getGamepads gives a stand-in (FAKE_GAMEPAD), whose
+    button 3 the test presses; the widget reports the press to Python. Then Python sets one."""
+    key = "wigglystuff.GamepadWidget"
+    view = wiggly.view(key)
+    wiggly.page.evaluate("() => { const p = window.__fakePad; p.buttons[3] = { pressed: true, touched: true, value: 1 }; p.timestamp++; }")
+    try:
+        expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"current_button_press":3'), timeout=STEP_MS)
+    finally:
+        wiggly.page.evaluate("() => { const p = window.__fakePad; p.buttons[3] = { pressed: false, touched: false, value: 0 }; p.timestamp++; }")
+    wiggly.set_in_python(key, "current_button_press", 7)
+    expect(view).to_contain_text("Current button press: 7", timeout=STEP_MS)
 
 
 @pytest.mark.feature("wigglystuff.CopyToClipboard: Python -> page -> interaction (clipboard)")
