@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,21 +81,21 @@ WIGGLY: list[Wiggly] = [
     Wiggly("EsmWidget", needs=CDN + "its example module imports motion from cdn.jsdelivr.net (static/esm-widget.js)"),
     Wiggly("Excalidraw", needs=CDN + "Excalidraw from esm.sh and its CSS from unpkg.com (static/excalidraw.js)"),
     Wiggly("Fader"),
-    Wiggly("FloatingPanel", needs="a child widget object as its required `child` (not a JSON value); not scripted"),
+    Wiggly("FloatingPanel", needs="not an anywidget widget but a marimo display helper (floating_panel.py returns marimo HTML): it needs a marimo notebook"),
     Wiggly("FormulaAnimation", needs=CDN + "KaTeX from cdn.jsdelivr.net (static/formula-animation.js)"),
     Wiggly("FramePlayer", needs="image frames (its required `frames`, PIL images); Pillow is not a pure-Python package"),
     Wiggly("GamepadWidget"),
     Wiggly("GraphWidget", {"nodes": ["a", "b", "c"], "edges": [["a", "b"], ["b", "c"]]}),
     Wiggly("GridDraw"),
     Wiggly("HeatmapSelect", needs="a numpy/PIL image (its required `image`); not a pure-Python package"),
-    Wiggly("Hint", needs="a target widget object as its required `target` (not a JSON value); not scripted"),
+    Wiggly("Hint", needs="not an anywidget widget but a marimo display helper (hint.py returns marimo HTML): it needs a marimo notebook"),
     Wiggly("HoverSlider"),
     Wiggly("HoverZoom", watch=("_crop",)),  # an image given to its constructor goes through PIL: the test sets it later
     Wiggly("HTMLRefreshWidget"),
     Wiggly("ImageRefreshWidget"),
     Wiggly("KeystrokeWidget"),
     Wiggly("Knob"),
-    Wiggly("LiveEdit", needs="a code object/string to instrument (its required `code`); not scripted"),
+    Wiggly("LiveEdit"),  # made by BUILDERS: it traces a run of a function
     Wiggly("ManimWeb", needs=CDN + "manim-web from cdn.jsdelivr.net (static/manim-web.js)"),
     Wiggly("Matrix", {"rows": 2, "cols": 2}),
     Wiggly("MidiButton"),
@@ -106,7 +107,7 @@ WIGGLY: list[Wiggly] = [
     Wiggly("Paint", needs="Pillow at import of its Python (PIL); not a pure-Python package"),
     Wiggly("ParallelCoordinates", {"data": [{"alpha": 1, "beta": 5, "kind": "x"}, {"alpha": 3, "beta": 2, "kind": "y"},
                                             {"alpha": 2, "beta": 4, "kind": "x"}, {"alpha": 5, "beta": 1, "kind": "y"}]}),
-    Wiggly("Pip", needs="a child widget object as its required `child` (not a JSON value); not scripted"),
+    Wiggly("Pip"),  # made by BUILDERS: its child is another widget
     Wiggly("PlaySlider"),
     Wiggly("ProgressBar"),
     Wiggly("RidgelineChart", needs="a pandas DataFrame (its required `df`); pandas is not a pure-Python package"),
@@ -116,10 +117,10 @@ WIGGLY: list[Wiggly] = [
     Wiggly("Slider2D"),
     Wiggly("SortableList", {"value": ["apple", "banana", "cherry"]}),
     Wiggly("SplineDraw", needs="a Python spline function as its required `spline_fn` and numpy; not scripted"),
-    Wiggly("StateViewer", needs="a Python search function as its required `search_func`; not scripted"),
+    Wiggly("StateViewer"),  # made by BUILDERS: it steps through a function
     Wiggly("TangleChoice", {"choices": ["red", "green", "blue"]}),
     Wiggly("TangleDistribution"),
-    Wiggly("TangleFunction", needs="a Python function as its required `fn`; not scripted"),
+    Wiggly("TangleFunction"),  # made by BUILDERS: it calls a function
     Wiggly("TangleLatex", needs=CDN + "KaTeX from cdn.jsdelivr.net (static/latex-tangle.js)"),
     Wiggly("TangleSelect", {"choices": ["red", "green", "blue"]}),
     Wiggly("TangleSlider"),
@@ -132,16 +133,40 @@ WIGGLY: list[Wiggly] = [
     Wiggly("WebcamCapture"),
     Wiggly("WebkitSpeechToTextWidget", needs="Chrome's webkitSpeechRecognition (static/talk-widget.js) sends the "
            "microphone's audio to Google's speech service: it needs the internet at run time"),
-    Wiggly("WidgetDAG", needs="widget objects as its required `nodes` and `edges`; not scripted"),
+    Wiggly("WidgetDAG", needs="not an anywidget widget but a marimo display helper (widget_dag.py returns marimo HTML): it needs a marimo notebook"),
 ]
 BY_KEY = {w.key: w for w in WIGGLY}
 
 
+def count_up() -> int:
+    """A small function with its source in a file, for the widgets that run one (StateViewer,
+    LiveEdit, TangleFunction's sibling)."""
+    total = 0
+    for i in range(4):
+        total += i
+    return total
+
+
+def revenue(price: float = 4.0, units: int = 120) -> float:
+    """What TangleFunction calls when a number is dragged."""
+    return price * units
+
+
+BUILDERS: dict[str, Callable[[Any], Any]] = {
+    # widgets whose constructor takes Python objects (a function, a child widget), not JSON
+    "wigglystuff.TangleFunction": lambda m: m.TangleFunction(revenue),
+    "wigglystuff.Pip": lambda m: m.Pip(child=m.ProgressBar(value=30)),
+    "wigglystuff.StateViewer": lambda m: m.StateViewer(count_up),
+    "wigglystuff.LiveEdit": lambda m: m.LiveEdit.inspect_run(count_up),
+}
+
+
 def make(key: str, **kwargs: Any) -> anywidget.AnyWidget:
-    """The widget ``key`` ("package.Class"), made with ``kwargs`` and remembered for ``Mirror``."""
+    """The widget ``key`` ("package.Class"), made with ``kwargs`` (or by BUILDERS) and
+    remembered for ``Mirror``."""
     package, _, name = key.partition(".")
     module = importlib.import_module(package)  # only when a page shows one
-    widget = getattr(module, name)(**kwargs)
+    widget = BUILDERS[key](module) if key in BUILDERS else getattr(module, name)(**kwargs)
     _live[key] = widget
     return widget
 
