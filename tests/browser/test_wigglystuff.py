@@ -258,6 +258,16 @@ SCRIPTS = {
     "wigglystuff.ParallelCoordinates": Script(("drag", "g.pplot-brush rect.overlay", (0.5, 0.05), (0.5, 0.6)), "brush_extents",
                                               ("data", [{"gamma": 1, "delta": 2}, {"gamma": 2, "delta": 1}]),
                                               (".label-name >> text=gamma", r"^gamma$")),
+    "wigglystuff.TangleFunction": Script([("click", ".tangle-fn__val[data-name=units]"),  # a click opens its editor
+                                          ("fill", "input.tangle-fn__editor", "200"),
+                                          ("press", "input.tangle-fn__editor", "Enter")], "values",
+                                         ("values", {"price": 4.0, "units": 7}),
+                                         (".tangle-fn__val[data-name=units]", r"^7$"), saw=re.compile(r'\{"price":4(\.0)?,"units":200\}')),
+    "wigglystuff.StateViewer": Script(("click", "button.sv-btn[title^='Next step']"), "step", ("step", 3),
+                                      (".sv-counter", r"^4 / \d+$"), saw=1),
+    "wigglystuff.LiveEdit": Script(None, "", ("code", "def count_up():\n    total = 10\n    return total\n"),
+                                   (".liveedit-line >> nth=1", r"total = 10"),
+                                   "a viewer: static/liveedit.js has no model.set (Python re-runs the code it is given)"),
     "wigglystuff.Treemap": Script(("clickat", "canvas", (0.25, 0.5)), "clicked_path",
                                   ("data", {"name": "world", "children": [{"name": "x", "value": 1}]}),
                                   (".wiggly-treemap-path", r"world")),
@@ -496,3 +506,23 @@ def test_every_wigglystuff_and_drawdata_widget_is_listed() -> None:
         classes = {n for n in names if isinstance(getattr(module, n), type) and issubclass(getattr(module, n), anywidget.AnyWidget)}
         listed = {w.name for w in WIGGLY if w.package == module.__name__}
         assert classes - listed == set(), module.__name__
+
+
+@pytest.mark.feature("wigglystuff.Pip: interaction -> Python -> page (its child, another widget, in a "
+                     "picture-in-picture window and back)")
+def test_pip(wiggly: WigglyPage) -> None:
+    """Its button moves the child widget (a ProgressBar, through host.getWidget) into a
+    picture-in-picture window: Python sees `floating`; Python setting it back closes the window
+    and the child is drawn in the page again."""
+    key = "wigglystuff.Pip"
+    view = wiggly.view(key)
+    pop = view.locator("button.pip-pop")
+    expect(view.locator(".pip-stage")).to_contain_text("30", timeout=STEP_MS)  # the child, drawn in place
+    pop.scroll_into_view_if_needed()
+    expect(pop).to_be_enabled()  # Chromium has documentPictureInPicture
+    pop.click()
+    expect(view.locator(".pip-root")).to_have_class(re.compile(r"\bpip-is-floating\b"), timeout=STEP_MS)
+    expect(wiggly.mirror(key)).to_have_attribute("data-saw", re.compile(r'"floating":true'), timeout=STEP_MS)
+    wiggly.set_in_python(key, "floating", False)
+    expect(view.locator(".pip-root")).not_to_have_class(re.compile(r"\bpip-is-floating\b"), timeout=STEP_MS)
+    expect(view.locator(".pip-stage")).to_contain_text("30", timeout=STEP_MS)
