@@ -189,19 +189,31 @@ export function startRuntime({ document: doc, transports, importModule }) {
 
 /**
  * Register the static site's service worker (it precaches the site for offline visits), if the
- * config names one. A failure is logged, never fatal: the page works without it, online.
+ * config names one, once `ready` settles (the page's widgets are drawn) or after `maxWaitMs`:
+ * its precache then finds what the page loaded in the HTTP cache, instead of downloading the same
+ * files again while the page boots. A failure is logged, never fatal: the page works without it, online.
  * @param {RuntimeConfig} config @param {{serviceWorker?: {register(url: string, options: object): Promise<unknown>}}} nav
+ * @param {Promise<unknown>} [ready] @param {number} [maxWaitMs]
  * @returns {Promise<unknown> | null}
  */
-export function registerServiceWorker(config, nav) {
+export function registerServiceWorker(config, nav, ready = Promise.resolve(), maxWaitMs = 20000) {
   const sw = config.serviceWorker;
   if (!sw) return null;
-  if (!nav.serviceWorker) {
+  const container = nav.serviceWorker;
+  if (!container) {
     console.warn("[fh-anywidget] this browser has no service workers (or the page is not on https/localhost): the site will not work offline");
     return null;
   }
-  return nav.serviceWorker.register(sw.url, { type: "module", scope: sw.scope }).catch((err) => {
-    console.warn(`[fh-anywidget] could not register the offline service worker ${sw.url}: ${err instanceof Error ? err.message : err}`);
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const waited = new Promise((resolve) => {
+    timer = setTimeout(resolve, maxWaitMs);
+  });
+  return Promise.race([ready.catch(() => undefined), waited]).then(() => {
+    clearTimeout(timer);
+    return container.register(sw.url, { type: "module", scope: sw.scope }).catch((err) => {
+      console.warn(`[fh-anywidget] could not register the offline service worker ${sw.url}: ${err instanceof Error ? err.message : err}`);
+    });
   });
 }
 
@@ -216,7 +228,6 @@ function autostart() {
   try {
     config = readConfig(document, scriptURL);
     transports = defaultTransports(config, document, scriptURL);
-    registerServiceWorker(config, navigator);
   } catch (err) {
     const broken = () => {
       throw err;
@@ -225,6 +236,7 @@ function autostart() {
   }
   const runtime = startRuntime({ document, transports });
   w.fhAnywidget = runtime;
+  registerServiceWorker(config, navigator, runtime.ready);
   if (config.devEventsURL && typeof EventSource === "function") {
     // development: worker-mode widgets follow their files (server-mode ones reload from Python)
     listenForDevChanges({

@@ -40,6 +40,15 @@ export function pageKeys(url) {
   return [plain, plain + "/", plain + "/index.html"];
 }
 
+/** How the install fetches a precached URL: pages are revalidated ("no-cache"); every other file
+ * is content-hashed or versioned, so the copy the page itself just loaded into the HTTP cache is
+ * the right one ("force-cache": taken even when the static host marked it stale), and a first
+ * visit does not download the site twice.
+ * @param {string} url @returns {RequestCache} */
+export function precacheMode(url) {
+  return url.endsWith("/") ? "no-cache" : "force-cache";
+}
+
 /**
  * Install the handlers on the service worker's global scope.
  * @param {WorkerScope} scope @param {Precache} precache
@@ -50,8 +59,7 @@ export function serve(scope, precache) {
     event.waitUntil(
       scope.caches
         .open(name)
-        // hashed asset URLs may come from the HTTP cache (the page just loaded them); pages are revalidated
-        .then((cache) => cache.addAll(precache.files.map((f) => new Request(f, { cache: f.endsWith("/") ? "no-cache" : "default" }))))
+        .then((cache) => cache.addAll(precache.files.map((f) => new Request(f, { cache: precacheMode(f) }))))
         .then(() => scope.skipWaiting()),
     );
   });

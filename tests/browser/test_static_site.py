@@ -5,6 +5,7 @@ file server stopped, a new build takes over, and file:// shows how to serve the 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from browser_support import BOOT_MS, STEP_MS, NetworkGuard
-from playwright.sync_api import Browser, Page, expect
+from conftest import CHROMIUM, CHROMIUM_FLAGS
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -33,6 +35,7 @@ class FileServer:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.log = root.parent / f"{root.name}-http.log"  # its access log: what crossed the network
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -40,8 +43,9 @@ class FileServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1",
-                                      "--directory", str(self.root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with self.log.open("a") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1",
+                                          "--directory", str(self.root)], stdout=log, stderr=log)
         for _ in range(100):
             try:
                 httpx.get(self.url + BASE, timeout=1)
@@ -49,6 +53,10 @@ class FileServer:
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError("python -m http.server did not start")
+
+    def gets(self) -> list[str]:
+        """The paths of every GET the server answered so far, in order."""
+        return re.findall(r'"GET (\S+) HTTP', self.log.read_text()) if self.log.exists() else []
 
     def stop(self) -> None:
         if self.proc:
@@ -133,6 +141,48 @@ def test_an_exported_site_works_under_a_sub_path_then_offline(site: FileServer, 
     assert cold_bytes["network"] > 1_000_000  # the cold load really downloaded Python
     assert sum(warm_online_bytes.values()) < 100_000  # a warm visit fetches the page (through the worker), not Python
     assert warm["network"] == 0  # the server was stopped: everything came from the service worker
+
+
+def test_a_first_visit_downloads_each_file_once(site: FileServer, playwright: Playwright, tmp_path: Path) -> None:
+    """With a real (disk-backed) profile, the service worker's precache takes what the page has just
+    loaded from the browser's HTTP cache: the snapshot, the wasm and the rest cross the network
+    once, not once for the page and again for the offline copy."""
+    guard = NetworkGuard()
+    ctx = playwright.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                         headless=True, args=CHROMIUM_FLAGS)
+    try:
+        # the guard records and fails outside requests, but routes none: Playwright turns the
+        # browser's HTTP cache off in a context that routes requests (and the suite runs in unshare -n)
+        ctx.on("request", guard.record)
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        start = len(site.gets())
+        page.goto(site.url + BASE)
+        counter_round_trip(page)
+        page.evaluate("navigator.serviceWorker.ready")  # active: its install (the precache) is done
+        precached = page.evaluate("caches.keys().then(ks => caches.open(ks[0])).then(c => c.keys()).then(rs => rs.map(r => r.url))")
+        gets = site.gets()[start:]
+        page.goto(site.url + BASE)  # a second visit: the page is fetched (network first), nothing else
+        counter_round_trip(page)
+        second = [p for p in site.gets()[start + len(gets):] if p != "/favicon.ico"]  # the browser's own ask
+    finally:
+        ctx.close()
+    guard.check()
+
+    def size(path: str) -> int:
+        file = site.root / path.lstrip("/")
+        file = file / "index.html" if file.is_dir() else file
+        return file.stat().st_size if file.is_file() else 0
+
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "export-bytes-disk-profile.json").write_text(json.dumps({
+        "site_bytes": sum(f.stat().st_size for f in (site.root / BASE.strip("/")).rglob("*") if f.is_file()),
+        "cold": {"requests": len(gets), "bytes": sum(size(p) for p in gets)},
+        "warm": {"requests": len(second), "bytes": sum(size(p) for p in second), "paths": second}}, indent=1))
+    assert second == [BASE], second
+    big = ["pyodide.asm.wasm", "snapshot.bin.gz", "site-packages.pack.gz", "python_stdlib.zip", "pyodide.asm.mjs"]
+    for name in big:
+        assert any(url.endswith("/" + name) for url in precached), f"{name} is not in the offline copy"
+        assert sum(path.endswith("/" + name) for path in gets) == 1, (name, [p for p in gets if p.endswith(name)])
 
 
 def test_a_new_build_takes_over_on_the_next_visit(site: FileServer, page: Page, tmp_path: Path) -> None:

@@ -131,3 +131,23 @@ test("an exported site's page registers its service worker as a module, with the
   assert.deepEqual(calls, [["/my-repo/fhaw-sw.js", { type: "module", scope: "/my-repo/" }]]);
   assert.equal(registerServiceWorker({}, nav), null); // a page served by the app registers none
 });
+
+test("the service worker is registered once the page's widgets are drawn, not while they boot", async () => {
+  const { registerServiceWorker } = await import("../../web/runtime.js");
+  /** @type {string[]} */
+  const calls = [];
+  const nav = { serviceWorker: { register: async (/** @type {string} */ url) => calls.push(url) } };
+  const config = { serviceWorker: { url: "/fhaw-sw.js", scope: "/" } };
+  /** @type {(v?: unknown) => void} */
+  let drawn = () => {};
+  const registered = registerServiceWorker(config, nav, new Promise((resolve) => { drawn = resolve; }));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(calls, []); // the widgets are still booting
+  drawn();
+  await registered;
+  assert.deepEqual(calls, ["/fhaw-sw.js"]);
+  // a page whose widgets failed, or never finish, still gets its offline copy
+  await registerServiceWorker(config, nav, Promise.reject(new Error("worker failed")));
+  await registerServiceWorker(config, nav, new Promise(() => {}), 10);
+  assert.deepEqual(calls, ["/fhaw-sw.js", "/fhaw-sw.js", "/fhaw-sw.js"]);
+});
