@@ -77,6 +77,11 @@ def _table(rows: dict[str, dict[str, str]], first: str) -> list[str]:
 def render(rows: dict[str, dict[str, str]]) -> str:
     features = {k: v for k, v in rows.items() if not k.startswith(("wigglystuff.", "drawdata."))}
     widgets = {k: v for k, v in rows.items() if k.startswith(("wigglystuff.", "drawdata."))}
+    # each widget's rows together, by name: "renders" first, then what was scripted
+    order = sorted(widgets, key=lambda row: (row.split(":")[0].split(" ")[0].lower(), ": renders" not in row, row))
+    widgets = {k: widgets[k] for k in order}
+    names = {row.split(":")[0].split(" ")[0] for row in widgets}
+    render_only = sorted(n for n in names if all(r.split(":")[0].split(" ")[0] != n or r.endswith(": renders") for r in widgets))
     cells = [c for v in rows.values() for c in v.values()]
     passed = sum(c == "pass" for c in cells)
     not_run = [w for w in WIGGLY if not w.offline]
@@ -101,8 +106,10 @@ def render(rows: dict[str, dict[str, str]]) -> str:
         "",
         "\"renders\": the widget draws into its element with no error and no request beyond this machine.",
         "\"interaction -> Python -> page\": a click, drag or typed value in the widget reaches its Python object",
-        "(seen by a Python observer), and a trait set in Python changes what the page shows. Widgets with only a",
-        "\"renders\" row have no scripted interaction yet.",
+        "(seen by a Python observer), and a trait set in Python changes what the page shows; a widget whose own",
+        "front end has no path one way is checked the other way, and its row says why.",
+        ("Widgets with only a \"renders\" row (no scripted interaction yet): " + ", ".join(render_only) + "."
+         if render_only else f"All {len(names)} widgets run have a scripted interaction row besides \"renders\"."),
         "",
         *_table(widgets, "widget"),
         "",
