@@ -161,7 +161,7 @@ def test_a_first_visit_downloads_each_file_once(site: FileServer, playwright: Pl
         page.evaluate("navigator.serviceWorker.ready")  # active: its install (the precache) is done
         precached = page.evaluate("caches.keys().then(ks => caches.open(ks[0])).then(c => c.keys()).then(rs => rs.map(r => r.url))")
         gets = site.gets()[start:]
-        page.goto(site.url + BASE)  # a second visit: the page is fetched (network first), nothing else
+        page.goto(site.url + BASE)  # a second visit: the page is asked for (network first), nothing else
         counter_round_trip(page)
         second = [p for p in site.gets()[start + len(gets):] if p != "/favicon.ico"]  # the browser's own ask
     finally:
@@ -178,7 +178,7 @@ def test_a_first_visit_downloads_each_file_once(site: FileServer, playwright: Pl
         "site_bytes": sum(f.stat().st_size for f in (site.root / BASE.strip("/")).rglob("*") if f.is_file()),
         "cold": {"requests": len(gets), "bytes": sum(size(p) for p in gets)},
         "warm": {"requests": len(second), "bytes": sum(size(p) for p in second), "paths": second}}, indent=1))
-    assert second == [BASE], second
+    assert set(second) <= {BASE}, second  # the page at most (the HTTP cache may still hold it fresh)
     big = ["pyodide.asm.wasm", "snapshot.bin.gz", "site-packages.pack.gz", "python_stdlib.zip", "pyodide.asm.mjs"]
     for name in big:
         assert any(url.endswith("/" + name) for url in precached), f"{name} is not in the offline copy"
