@@ -116,7 +116,8 @@ WIGGLY: list[Wiggly] = [
     Wiggly("ScatterWidget"),  # drawdata's, re-exported
     Wiggly("Slider2D"),
     Wiggly("SortableList", {"value": ["apple", "banana", "cherry"]}),
-    Wiggly("SplineDraw", needs="a Python spline function as its required `spline_fn` and numpy; not scripted"),
+    Wiggly("SplineDraw", needs="numpy: its Python fits the curve with numpy after every stroke (spline_draw.py, "
+           "_update_curve); numpy is not a pure-Python package"),
     Wiggly("StateViewer"),  # made by BUILDERS: it steps through a function
     Wiggly("TangleChoice", {"choices": ["red", "green", "blue"]}),
     Wiggly("TangleDistribution"),
