@@ -176,7 +176,7 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
   const bytes = await pack;
   const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
   pendingFiles = { files: readPack(bytes).filter(({ path }) => isSource(path)), root: snapshot.sitePackages, kernel: null };
-  pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+  pyodide.pyimport("fh_anywidget.bridge").invalidate_caches(); // in the snapshot: imported already
   mark("data");
   // every visitor restores the same memory: give `random` a seed of its own
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
@@ -360,11 +360,17 @@ async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
-/** Unpack a zip into a folder and put that folder first on sys.path.
+/** Unpack a zip into a folder and put that folder first on sys.path (the kernel's own folder
+ * before fh_anywidget.bridge can be imported; a widget bundle's through the bridge, which spares
+ * the standard library's zip a re-read).
  * @param {ArrayBuffer} bytes @param {string} dir */
 async function unpack(bytes, dir) {
   pyodide.unpackArchive(bytes, "zip", { extractDir: dir });
-  pyodide.runPython(`import sys, importlib\nif ${JSON.stringify(dir)} not in sys.path: sys.path.insert(0, ${JSON.stringify(dir)})\nimportlib.invalidate_caches()`);
+  if (dir === `${SITE}/kernel`) {
+    pyodide.runPython(`import sys, importlib\nif ${JSON.stringify(dir)} not in sys.path: sys.path.insert(0, ${JSON.stringify(dir)})\nimportlib.invalidate_caches()`);
+  } else {
+    pyodide.pyimport("fh_anywidget.bridge").add_to_path(dir);
+  }
 }
 
 /** Bundle downloads by URL: started when a `create` arrives, even while Python still boots.

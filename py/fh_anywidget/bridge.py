@@ -16,6 +16,7 @@ import importlib
 import importlib.machinery
 import sys
 import time
+import zipimport
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -63,6 +64,27 @@ def defer_files(write: Any) -> None:
     _kernel.before_traceback = _pending.now
 
 
+def invalidate_caches() -> None:
+    """:func:`importlib.invalidate_caches` for new files and folders (the site-packages data files
+    after a restore, a widget bundle unpacked), except zip archives: the standard library's zip
+    never changes in the worker, and re-reading its directory after each invalidation made the
+    next import 25-70 ms slower in the browser (measured on a widget's first ``create``)."""
+    zips = {path: finder for path, finder in sys.path_importer_cache.items() if isinstance(finder, zipimport.zipimporter)}
+    for path in zips:
+        del sys.path_importer_cache[path]
+    try:
+        importlib.invalidate_caches()
+    finally:
+        sys.path_importer_cache.update(zips)
+
+
+def add_to_path(folder: str) -> None:
+    """Put an unpacked widget bundle's folder first on ``sys.path``."""
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    invalidate_caches()
+
+
 def files_written() -> None:
     """Called by web/worker.js once the files are there: back to Python's own finders."""
     global _pending
@@ -70,7 +92,7 @@ def files_written() -> None:
         sys.meta_path.remove(_pending)
     _pending = None
     _kernel.before_traceback = None
-    importlib.invalidate_caches()
+    invalidate_caches()
 
 
 def start(post: Any) -> Callable[[str, Any], None]:
