@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import BOOT_MS, STEP_MS, NetworkGuard, is_local
+from browser_support import BOOT_MS, STEP_MS, NetworkGuard, booted_page, wait_ready
 from conftest import MODES, RESULTS
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -35,33 +35,12 @@ class CompatPage:
         return self.page.locator(f"#f-{name} .fh-anywidget-error")
 
 
-def _wait_ready(page: Page) -> None:
-    page.evaluate("() => { window.fhAnywidget.ready.then(() => { window.__compatReady = true; }); }")
-    page.wait_for_function("() => window.__compatReady === true", timeout=BOOT_MS)
-
-
 @pytest.fixture(scope="module", params=MODES)
 def compat(request: pytest.FixtureRequest, browser: Browser, server_url: str) -> Iterator[CompatPage]:
     mode = request.param
-    guard = NetworkGuard()
-    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
-    ctx.on("request", guard.record)
-    ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
-    page = ctx.new_page()
-    console: list[str] = []
-    page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-    page.goto(server_url + ("/server" if mode == "server" else "") + "/compat")
-    try:
-        _wait_ready(page)
+    url = server_url + ("/server" if mode == "server" else "") + "/compat"
+    with booted_page(browser, url, RESULTS, f"compat-{mode}") as (page, console, guard):
         yield CompatPage(page, mode, console, guard)
-    finally:
-        RESULTS.mkdir(exist_ok=True)
-        try:
-            page.screenshot(path=str(RESULTS / f"compat-{mode}.png"), full_page=True)
-        finally:
-            (RESULTS / f"compat-{mode}.log").write_text("\n".join(console) + "\n")
-            ctx.close()
 
 
 @pytest.fixture(autouse=True)
@@ -403,7 +382,7 @@ def test_no_fixture_shows_an_error_and_the_console_has_no_page_errors(compat: Co
 @pytest.mark.feature("50 widgets on one page")
 def test_fifty_widgets_on_one_page_all_render_and_the_last_one_reaches_python(page: Page, base_url: str) -> None:
     page.goto(base_url + "/compat/many")
-    _wait_ready(page)
+    wait_ready(page)
     expect(page.locator("section.many .fh-anywidget-view .bump")).to_have_count(50)
     expect(page.locator(".fh-anywidget-error")).to_have_count(0)
     last = page.locator("#many-49 .fh-anywidget-view")

@@ -17,14 +17,12 @@ from dataclasses import dataclass
 
 import anywidget
 import pytest
-from browser_support import BOOT_MS, STEP_MS, NetworkGuard, is_local
+from browser_support import STEP_MS, NetworkGuard, booted_page
 from conftest import MODES, RESULTS
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from examples.compat.wiggly import WIGGLY
-
-from examples.compat.wiggly import BY_KEY
+from examples.compat.wiggly import BY_KEY, WIGGLY
 
 OFFLINE = [w.key for w in WIGGLY if w.offline]
 FAKE_GAMEPAD = """
@@ -62,33 +60,22 @@ class WigglyPage:
         mirror.locator(".mirror-set").click()
 
 
+def _wiggly_context(ctx: BrowserContext) -> None:
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])  # CopyToClipboard's button
+    ctx.add_init_script(FAKE_GAMEPAD)  # GamepadWidget's (no gamepad here)
+
+
+# a playing camera preview (WebcamCapture, Chromium's fake camera) makes full-page screenshots fail
+STOP_CAMERAS = "document.querySelectorAll('video').forEach(v => { v.srcObject?.getTracks().forEach(t => t.stop()); v.srcObject = null; })"
+
+
 @pytest.fixture(scope="module", params=MODES)
 def wiggly(request: pytest.FixtureRequest, browser: Browser, server_url: str) -> Iterator[WigglyPage]:
     mode = request.param
-    guard = NetworkGuard()
-    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"])  # CopyToClipboard's button
-    ctx.add_init_script(FAKE_GAMEPAD)  # GamepadWidget's (no gamepad here)
-    ctx.on("request", guard.record)
-    ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
-    page = ctx.new_page()
-    console: list[str] = []
-    page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))
-    page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-    page.goto(server_url + ("/server" if mode == "server" else "") + "/compat/wigglystuff")
-    try:
-        page.evaluate("() => { window.fhAnywidget.ready.then(() => { window.__wigglyReady = true; }); }")
-        page.wait_for_function("() => window.__wigglyReady === true", timeout=BOOT_MS * 2)
+    url = server_url + ("/server" if mode == "server" else "") + "/compat/wigglystuff"
+    with booted_page(browser, url, RESULTS, f"wigglystuff-{mode}", setup=_wiggly_context,
+                     before_screenshot=STOP_CAMERAS) as (page, console, guard):
         yield WigglyPage(page, mode, console, guard)
-    finally:
-        RESULTS.mkdir(exist_ok=True)
-        try:
-            # a playing camera preview (WebcamCapture, Chromium's fake camera) makes full-page screenshots fail
-            page.evaluate("document.querySelectorAll('video').forEach(v => { v.srcObject?.getTracks().forEach(t => t.stop()); v.srcObject = null; })")
-            page.screenshot(path=str(RESULTS / f"wigglystuff-{mode}.png"), full_page=True)
-        finally:
-            (RESULTS / f"wigglystuff-{mode}.log").write_text("\n".join(console) + "\n")
-            ctx.close()
 
 
 @pytest.fixture(autouse=True)
