@@ -104,7 +104,7 @@ async function boot(config) {
   }
   if (!pyodide) await bootFromPackages(config, indexURL, loader);
   if (pendingFiles) pendingFiles.kernel = await kernelBundle; // the snapshot has the kernel imported
-  else await unpack(await kernelBundle, `${SITE}/kernel`);
+  else unpackKernel(await kernelBundle);
   status("Importing widgets", 80);
   const bridge = pyodide.pyimport("fh_anywidget.bridge");
   handleInPython = bridge.start(
@@ -360,17 +360,19 @@ async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
-/** Unpack a zip into a folder and put that folder first on sys.path (the kernel's own folder
- * before fh_anywidget.bridge can be imported; a widget bundle's through the bridge, which spares
- * the standard library's zip a re-read).
- * @param {ArrayBuffer} bytes @param {string} dir */
-async function unpack(bytes, dir) {
+/** Unpack the kernel's own modules (the slow boot: the snapshot has them imported) and put their
+ * folder first on sys.path. @param {ArrayBuffer} bytes */
+function unpackKernel(bytes) {
+  const dir = `${SITE}/kernel`;
   pyodide.unpackArchive(bytes, "zip", { extractDir: dir });
-  if (dir === `${SITE}/kernel`) {
-    pyodide.runPython(`import sys, importlib\nif ${JSON.stringify(dir)} not in sys.path: sys.path.insert(0, ${JSON.stringify(dir)})\nimportlib.invalidate_caches()`);
-  } else {
-    pyodide.pyimport("fh_anywidget.bridge").add_to_path(dir);
-  }
+  pyodide.runPython(`import sys, importlib\nif ${JSON.stringify(dir)} not in sys.path: sys.path.insert(0, ${JSON.stringify(dir)})\nimportlib.invalidate_caches()`);
+}
+
+/** Unpack a widget bundle into a folder and put that folder first on sys.path (through the
+ * bridge, which spares the standard library's zip a re-read). @param {ArrayBuffer} bytes @param {string} dir */
+function unpackBundle(bytes, dir) {
+  pyodide.unpackArchive(bytes, "zip", { extractDir: dir });
+  pyodide.pyimport("fh_anywidget.bridge").add_to_path(dir);
 }
 
 /** Bundle downloads by URL: started when a `create` arrives, even while Python still boots.
@@ -393,7 +395,7 @@ async function ensureBundles(urls) {
   for (const url of urls || []) {
     if (loadedBundles.has(url)) continue;
     const name = url.split("/").pop() || "bundle";
-    await unpack(await downloadBundle(url), `${SITE}/bundles/${name.replace(/\W/g, "_")}`);
+    unpackBundle(await downloadBundle(url), `${SITE}/bundles/${name.replace(/\W/g, "_")}`);
     loadedBundles.add(url);
   }
 }
