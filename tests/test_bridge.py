@@ -77,3 +77,31 @@ def test_a_bundle_folder_goes_first_on_the_path_once(bridge, paths) -> None:
         assert importlib.import_module("bundled_module_for_bridge_test").VALUE == 3
     finally:
         sys.path.remove(str(other))
+
+
+def test_a_newer_bundle_of_a_module_python_already_has_replaces_it(bridge, tmp_path: Path) -> None:
+    """The memory snapshot imports the app's widget modules as they were at `fh-anywidget dist`;
+    a page that sends a newer bundle of one gets the newer code, and the rest stays as it was."""
+    old, new = tmp_path / "old-bundle", tmp_path / "new-bundle"
+    for folder, version in ((old, 1), (new, 2)):
+        (folder / "shipped_pkg_for_bridge_test").mkdir(parents=True)
+        (folder / "shipped_pkg_for_bridge_test" / "__init__.py").write_text("")
+        (folder / "shipped_pkg_for_bridge_test" / "widgets.py").write_text(f"VERSION = {version}\n")
+    (old / "only_in_old_for_bridge_test.py").write_text("KEPT = True\n")
+    try:
+        bridge.add_to_path(str(old))
+        assert importlib.import_module("shipped_pkg_for_bridge_test.widgets").VERSION == 1
+        kept = importlib.import_module("only_in_old_for_bridge_test")
+
+        bridge.add_to_path(str(new))
+        assert importlib.import_module("shipped_pkg_for_bridge_test.widgets").VERSION == 2
+        assert sys.modules["only_in_old_for_bridge_test"] is kept  # not in the new bundle: left alone
+        current = sys.modules["shipped_pkg_for_bridge_test.widgets"]
+        bridge.add_to_path(str(new))  # the same bundle again: what it gave stays
+        assert sys.modules["shipped_pkg_for_bridge_test.widgets"] is current
+    finally:
+        for folder in (old, new):
+            if str(folder) in sys.path:
+                sys.path.remove(str(folder))
+        for name in ("shipped_pkg_for_bridge_test", "shipped_pkg_for_bridge_test.widgets", "only_in_old_for_bridge_test"):
+            sys.modules.pop(name, None)

@@ -4,9 +4,11 @@ lets the worker boot from it. The real snapshot is made and restored by the brow
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import os
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from fasthtml.common import fast_app
 from starlette.testclient import TestClient
 
 from fh_anywidget import AnyWidgetHost
+from fh_anywidget.bundles import app_widget_bundles, bundle_for, worker_folder
 from fh_anywidget.dist import DistError
 from fh_anywidget.dist import snapshot as dist_snapshot
 from fh_anywidget.dist.snapshot import (
@@ -135,7 +138,8 @@ def test_the_snapshot_is_made_gzipped_and_described_for_the_manifest(out: Path, 
     assert read_pack((out / PACK_NAME).read_bytes())["alpha/__init__.py"] == b"A = 1\n"
     assert entry == {
         "file": SNAPSHOT_NAME, "size": 4048, "build_id": BUILD_ID, "kernel_hash": kernel_hash(), "pack": PACK_NAME,
-        "site_packages": "/lib/python3.14/site-packages", "imports": list(job.imports), "failed_imports": [],
+        "site_packages": "/lib/python3.14/site-packages", "imports": list(job.imports), "widget_modules": [],
+        "failed_imports": [],
     }  # fmt: skip
 
 
@@ -151,6 +155,63 @@ def test_an_unchanged_snapshot_comes_from_the_cache_without_running_node(out: Pa
     make_wheel(out, "beta", {"beta.py": b"B = 2\n"})  # a new file: a new snapshot
     build_snapshot(out, **{**kwargs, "wheels": sorted(out.glob("*.whl"))})
     assert len(calls) == 2
+
+
+@pytest.fixture
+def widget_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An app's own widget module (not installed), imported as the app would."""
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "snapshot_test_widgets.py").write_text(
+        "import anywidget\n\nclass Dial(anywidget.AnyWidget):\n    _esm = 'export default {}'\n")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "snapshot_test_widgets", raising=False)
+    module = importlib.import_module("snapshot_test_widgets")
+    yield module
+    sys.modules.pop("snapshot_test_widgets", None)
+
+
+def test_the_apps_widget_modules_are_found_and_installed_packages_are_not(widget_module) -> None:
+    import wigglystuff
+
+    found = app_widget_bundles([widget_module, wigglystuff, json])
+    [(name, (blob, modules))] = found.items()
+    assert name == blob.name == bundle_for(widget_module).name and modules == ("snapshot_test_widgets",)
+    assert worker_folder(blob) == f"/home/pyodide/fh_anywidget/bundles/{blob.name.replace('.', '_')}"
+
+
+def test_the_apps_widget_modules_are_imported_into_the_snapshot_where_the_worker_unpacks_them(
+        out: Path, tmp_path: Path, widget_module) -> None:
+    seen: list[tuple[str, bytes, tuple[str, ...]]] = []
+    calls: list[SnapshotJob] = []
+    record = fake_runner(calls)
+
+    def runner(job: SnapshotJob) -> dict:
+        seen.extend((folder, zip_path.read_bytes(), modules) for folder, zip_path, modules in job.bundles)
+        return record(job)
+
+    bundles = list(app_widget_bundles([widget_module]).values())
+    kwargs = dict(wheels=[], extras=[], build_id=BUILD_ID, python="3.14.2", cache=tmp_path / "cache", runner=runner)
+    entry = build_snapshot(out, bundles=bundles, **kwargs)
+    blob = bundles[0][0]
+    assert seen == [(worker_folder(blob), blob.data, ("snapshot_test_widgets",))]
+    assert json.loads(calls[0].to_json(tmp_path / "pack.js"))["bundles"][0]["modules"] == ["snapshot_test_widgets"]
+    assert entry["widget_modules"] == ["snapshot_test_widgets"]
+    build_snapshot(out, bundles=bundles, **kwargs)
+    assert len(calls) == 1, "the same widget code: the cached snapshot"
+    changed = Path(widget_module.__file__)
+    changed.write_text(changed.read_text() + "# edited\n")
+    build_snapshot(out, bundles=list(app_widget_bundles([widget_module]).values()), **kwargs)
+    assert len(calls) == 2, "the widget code changed: a new snapshot"
+
+
+def test_a_widget_module_that_does_not_import_in_the_worker_is_only_reported(out: Path, tmp_path: Path, widget_module) -> None:
+    said: list[str] = []
+    runner = fake_runner([], failed={"snapshot_test_widgets": "ModuleNotFoundError: No module named 'numpy'"})
+    entry = build_snapshot(out, wheels=[], extras=[], build_id=BUILD_ID, python="3.14.2", cache=tmp_path / "c",
+                           runner=runner, report=said.append, bundles=list(app_widget_bundles([widget_module]).values()))
+    assert entry["widget_modules"] == [] and entry["failed_imports"] == ["snapshot_test_widgets"]
+    assert any("`import snapshot_test_widgets` failed in the worker" in line for line in said), said
 
 
 def test_a_stack_module_that_does_not_import_fails_the_build(out: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import sys
 import time
 import zipimport
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from pyodide.ffi import to_js  # type: ignore[import-not-found]
@@ -79,9 +80,20 @@ def invalidate_caches() -> None:
 
 
 def add_to_path(folder: str) -> None:
-    """Put an unpacked widget bundle's folder first on ``sys.path``."""
+    """Put an unpacked widget bundle's folder first on ``sys.path``. A module this bundle holds
+    that Python has already imported from elsewhere (older code: the memory snapshot imports
+    the app's widget modules as they were at `fh-anywidget dist`) is forgotten, so the next
+    import takes the bundle's."""
     if folder not in sys.path:
         sys.path.insert(0, folder)
+    root = Path(folder)
+    for file in root.rglob("*.py"):
+        parts = file.relative_to(root).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        loaded = sys.modules.get(name)
+        where = getattr(loaded, "__file__", None)
+        if loaded is not None and where and not Path(where).is_relative_to(root):
+            del sys.modules[name]
     invalidate_caches()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 import sys
 import sysconfig
 import zipfile
@@ -126,3 +127,38 @@ def bundle_for(module: ModuleType) -> Blob:
     blob = Blob(make_zip(files), "zip")
     _cache[signature] = blob
     return blob
+
+
+BUNDLES_DIR = "/home/pyodide/fh_anywidget/bundles"
+"""Where the worker unpacks widget bundles (web/worker.js: SITE + "/bundles/" + the bundle's file
+name with every non-word character made ``_``)."""
+
+
+def worker_folder(blob: Blob) -> str:
+    """The folder the worker unpacks ``blob`` into (and puts on ``sys.path``)."""
+    return f"{BUNDLES_DIR}/{re.sub(r'[^A-Za-z0-9_]', '_', blob.name)}"
+
+
+def app_widget_bundles(modules: Iterable[ModuleType] | None = None) -> dict[str, tuple[Blob, tuple[str, ...]]]:
+    """The bundles of the widget modules an app has imported (the ``modules`` given, or every
+    module loaded now): each module of the app's own code that defines an ``anywidget.AnyWidget``
+    subclass. ``{bundle name: (bundle, module names)}``, for ``fh-anywidget dist APP`` to import
+    them into the memory snapshot. Modules that cannot be bundled are left out."""
+    import anywidget  # noqa: PLC0415 - only the dist needs it here
+
+    found: dict[str, tuple[Blob, tuple[str, ...]]] = {}
+    for module in list(sys.modules.values()) if modules is None else modules:
+        name = getattr(module, "__name__", "")
+        if not isinstance(module, ModuleType) or name.startswith(("fh_anywidget", "anywidget")) or is_installed(module):
+            continue
+        widgets = [v for v in vars(module).values()
+                   if isinstance(v, type) and issubclass(v, anywidget.AnyWidget) and v.__module__ == name]
+        if not widgets:
+            continue
+        try:
+            blob = bundle_for(module)
+        except BundleError:
+            continue
+        names = found.get(blob.name, (blob, ()))[1]
+        found[blob.name] = (blob, tuple(sorted({*names, name})))
+    return dict(sorted(found.items()))

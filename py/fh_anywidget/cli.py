@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dist.add_argument(
         "app", nargs="?", metavar="APP",
-        help="a FastHTML app as 'module:attr'; its app.state.fh_anywidget.packages are added",
+        help="a FastHTML app as 'module:attr'; its app.state.fh_anywidget.packages are added, and the "
+             "widget modules it imports are imported into the memory snapshot",
     )  # fmt: skip
     dist.add_argument(
         "--package", action="append", default=[], metavar="SPEC",
@@ -73,7 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_dist(args: argparse.Namespace) -> int:
     packages = [*app_packages(args.app), *args.package] if args.app else list(args.package)
-    manifest = build_dist(args.out, packages, cache=args.cache, report=_say, snapshot=args.snapshot)
+    bundles: list = []
+    if args.app and args.snapshot:
+        from .bundles import app_widget_bundles  # noqa: PLC0415
+
+        bundles = list(app_widget_bundles().values())  # the modules load_app imported with the app
+    manifest = build_dist(args.out, packages, cache=args.cache, report=_say, snapshot=args.snapshot,
+                          widget_bundles=bundles)
     print(f"{args.out} {manifest.hash}")
     return 0
 

@@ -7,6 +7,7 @@ asserts a time: scripts/bench measures those.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from browser_support import BOOT_MS, STEP_MS, open_demo
 from playwright.sync_api import BrowserContext, Page, expect
 
 pytestmark = pytest.mark.worker_only  # server mode has no worker to boot
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def console_of(page: Page) -> list[str]:
@@ -123,3 +125,27 @@ def test_a_second_visit_restores_from_this_browsers_copy_and_a_damaged_copy_is_r
     click_reaches_python(third)
     assert "keptCopy" not in boot_timings(third) and "restored" in boot_timings(third)
     assert any("copy of the snapshot did not restore" in line for line in third_lines), third_lines
+
+
+def test_the_snapshot_has_the_apps_widget_modules_and_an_edited_one_runs_as_edited(page: Page, base_url: str) -> None:
+    """`fh-anywidget dist examples.demo.app:app` imported the demo's widget modules into the
+    snapshot. A page whose widget module has changed since gets a new bundle, and the worker
+    runs the new code, not the snapshot's copy (here: Counter's parity, set by Python)."""
+    manifest = (ROOT / "build" / "pyodide" / "fh-anywidget.json").read_text()
+    assert '"examples.widgets.counter"' in manifest  # the snapshot entry's widget_modules
+    open_demo(page, base_url, "/counter")
+    click_reaches_python(page)
+    expect(page.locator("#counter .counter-parity")).to_have_text("even")
+    module = ROOT / "examples" / "widgets" / "counter.py"
+    text = module.read_text()
+    edited = text.replace('return "even" if n % 2 == 0 else "odd"', 'return "EVEN" if n % 2 == 0 else "ODD"')
+    assert edited != text
+    module.write_text(edited)
+    try:
+        second = page.context.new_page()
+        open_demo(second, base_url, "/counter")
+        expect(second.locator("#counter .counter-parity")).to_have_text("ODD", timeout=BOOT_MS)  # 3, from Python
+        second.locator("#counter .counter-button").click()
+        expect(second.locator("#counter .counter-parity")).to_have_text("EVEN", timeout=STEP_MS)
+    finally:
+        module.write_text(text)

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -27,6 +28,9 @@ from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
 from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from ..files import sha256_file
 from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel
+
+if TYPE_CHECKING:
+    from ..assets import Blob
 
 # The files of the npm package the dist needs. pyodide.js is the CommonJS loader that
 # pytest-pyodide's Node runner requires; package.json (no "type") keeps Node reading it as
@@ -49,6 +53,7 @@ def build_dist(
     report: Callable[[str], None] | None = None,
     snapshot: bool = True,
     snapshot_runner: Runner = run_node,
+    widget_bundles: Sequence[tuple[Blob, tuple[str, ...]]] = (),
 ) -> Manifest:
     """Build the offline Pyodide dist in `out` and return its manifest.
 
@@ -56,7 +61,8 @@ def build_dist(
     dependencies). Downloads are kept in `cache` (default `$FH_ANYWIDGET_CACHE` or
     `build/.cache`); a warm cache builds without network. Same inputs give identical files.
     With `snapshot` (the default) it also makes the memory snapshot the worker boots from
-    (dist/snapshot.py; needs Node.js), and it always writes `.gz` twins of the big files.
+    (dist/snapshot.py; needs Node.js), with the app's `widget_bundles` (bundles.app_widget_bundles)
+    imported, and it always writes `.gz` twins of the big files.
     Raises `DistError` for anything the user can fix.
     """
     out = Path(out)
@@ -89,7 +95,7 @@ def build_dist(
     if snapshot:
         snapshot_entry = build_snapshot(
             out, wheels=[out / w.path.name for w in stack + extras], extras=extras, build_id=build_id,
-            python=target.python, cache=cache, runner=snapshot_runner, report=say,
+            python=target.python, cache=cache, runner=snapshot_runner, report=say, bundles=widget_bundles,
         )  # fmt: skip
     for name, (plain, packed) in write_gzip_twins(out).items():
         say(f"{name}: {plain / 1e6:.2f} MB, {packed / 1e6:.2f} MB gzip")

@@ -28,6 +28,12 @@ const pyodide = await loadPyodide({
 
 writePack(pyodide.FS, fs.readFileSync(job.pack), job.sitePackages);
 writePack(pyodide.FS, fs.readFileSync(job.kernelPack), job.kernelDir);
+// the app's widget bundles, as files only (Python unzips them below: no JS object reaches Python)
+const bundles = job.bundles || [];
+bundles.forEach((/** @type {{dir: string}} */ bundle, /** @type {number} */ i) => {
+  pyodide.FS.mkdirTree("/tmp/fh-anywidget-bundles");
+  pyodide.FS.writeFile(`/tmp/fh-anywidget-bundles/${i}.zip`, fs.readFileSync(bundle.zip));
+});
 
 const failed = JSON.parse(
   pyodide.runPython(`
@@ -40,7 +46,25 @@ for name in ${JSON.stringify(job.imports)}:
         importlib.import_module(name)
     except BaseException as error:
         failed[name] = f"{type(error).__name__}: {error}"
-del name
+# the app's widget modules, where the worker will unpack their bundles (it unpacks them again:
+# a snapshot holds memory, not files; a bundle of newer code replaces these modules there)
+import os, zipfile
+for i, bundle in enumerate(${JSON.stringify(bundles.map((/** @type {{dir: string, modules: string[]}} */ b) => ({ dir: b.dir, modules: b.modules })))}):
+    archive = f"/tmp/fh-anywidget-bundles/{i}.zip"
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(bundle["dir"])
+    os.remove(archive)
+    if bundle["dir"] not in sys.path:
+        sys.path.insert(0, bundle["dir"])
+    importlib.invalidate_caches()
+    for name in bundle["modules"]:
+        try:
+            importlib.import_module(name)
+        except BaseException as error:
+            failed[name] = f"{type(error).__name__}: {error}"
+for _name in ("name", "i", "bundle", "archive", "z", "os", "zipfile"):
+    globals().pop(_name, None)
+del _name
 gc.collect()
 json.dumps(failed)
 `),

@@ -22,12 +22,15 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..snapshot import KERNEL_DIR, kernel_files, kernel_hash, site_packages
 from ..files import write_if_changed
 from .errors import DistError
 from .wheels import WheelInfo
+
+if TYPE_CHECKING:
+    from ..assets import Blob
 
 SNAPSHOT_NAME = "snapshot.bin.gz"
 PACK_NAME = "site-packages.pack"
@@ -56,12 +59,16 @@ class SnapshotJob:
     imports: tuple[str, ...]
     out: Path
     site_packages: str
+    bundles: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
+    """The app's widget bundles: (the worker's folder for it, the zip, the modules to import)."""
 
     def to_json(self, pack_module: Path) -> str:
         return json.dumps({
             "dist": str(self.dist.resolve()), "pack": str(self.pack), "kernelPack": str(self.kernel_pack),
             "imports": list(self.imports), "out": str(self.out), "packModule": str(pack_module),
             "sitePackages": self.site_packages, "kernelDir": KERNEL_DIR,
+            "bundles": [{"dir": folder, "zip": str(zip_path), "modules": list(modules)}
+                        for folder, zip_path, modules in self.bundles],
         })  # fmt: skip
 
 
@@ -138,13 +145,16 @@ def snapshot_imports(extras: Sequence[WheelInfo]) -> tuple[tuple[str, ...], tupl
     return (*STACK_IMPORTS, *KERNEL_IMPORTS, *WORKER_IMPORTS), optional
 
 
-def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: bytes, imports: Sequence[str]) -> str:
+def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: bytes, imports: Sequence[str],
+                 bundles: Sequence[tuple[Blob, tuple[str, ...]]] = ()) -> str:
     """A hash of everything the snapshot depends on."""
     digest = hashlib.sha256()
     for name in sorted(core_files):
         digest.update(name.encode() + b"\0" + hashlib.sha256((out / name).read_bytes()).digest())
     for part in (pack, kernel, SCRIPT.read_bytes(), pack_module().read_bytes(), "\n".join(imports).encode()):
         digest.update(hashlib.sha256(part).digest())
+    for blob, modules in bundles:
+        digest.update(hashlib.sha256(blob.data + "\n".join(modules).encode()).digest())
     return digest.hexdigest()[:32]
 
 
@@ -182,31 +192,44 @@ def build_snapshot(
     cache: Path,
     runner: Runner = run_node,
     report: Callable[[str], None] = lambda message: None,
+    bundles: Sequence[tuple[Blob, tuple[str, ...]]] = (),
 ) -> dict[str, Any]:
     """Write the pack and `snapshot.bin.gz` into `out`; return the manifest's `snapshot` entry.
 
-    `wheels` are every wheel of the dist (their files make the pack). The snapshot comes from
-    the cache when nothing it depends on changed. Raises DistError when it cannot be made.
+    `wheels` are every wheel of the dist (their files make the pack). `bundles` are the app's
+    widget bundles with the modules to import from each (bundles.app_widget_bundles): unpacked
+    where the worker unpacks them and imported, so that a page's first widget is made without
+    importing its module (if the module has changed since, the worker imports the new one).
+    The snapshot comes from the cache when nothing it depends on changed. Raises DistError when
+    it cannot be made.
     """
     pack = site_packages_pack(wheels)
     write_if_changed(out / PACK_NAME, pack)
     kernel = kernel_pack()
     required, optional = snapshot_imports(extras)
     imports = (*required, *optional)
-    key = snapshot_key(out, ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"), pack, kernel, imports)
+    key = snapshot_key(out, ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"), pack, kernel, imports,
+                       bundles)
+    widget_modules = tuple(name for _, modules in bundles for name in modules)
     cached, cached_info = cache / "snapshots" / f"{key}.bin.gz", cache / "snapshots" / f"{key}.json"
     if cached.is_file() and cached_info.is_file():
         info = json.loads(cached_info.read_text())
         report(f"memory snapshot: reused from the cache ({info['size'] / 1e6:.1f} MB)")
     else:
-        report("memory snapshot: booting the dist's Pyodide in Node and importing " + ", ".join(imports))
+        report("memory snapshot: booting the dist's Pyodide in Node and importing " + ", ".join((*imports, *widget_modules)))
         cached.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="fhaw-snapshot-") as tmp:
             tmp_dir = Path(tmp)
             (tmp_dir / "site.pack").write_bytes(pack)
             (tmp_dir / "kernel.pack").write_bytes(kernel)
+            from ..bundles import worker_folder  # noqa: PLC0415 (the bundles pull in Starlette)
+
+            jobs_bundles = []
+            for blob, modules in bundles:
+                (tmp_dir / blob.name).write_bytes(blob.data)
+                jobs_bundles.append((worker_folder(blob), tmp_dir / blob.name, modules))
             job = SnapshotJob(out, tmp_dir / "site.pack", tmp_dir / "kernel.pack", imports, tmp_dir / "snapshot.bin",
-                              site_packages(python))
+                              site_packages(python), tuple(jobs_bundles))
             result = runner(job)
             failed = dict(result.get("failed") or {})
             broken = {name: error for name, error in failed.items() if name in required}
@@ -234,6 +257,7 @@ def build_snapshot(
         "pack": PACK_NAME,
         "site_packages": site_packages(python),
         "imports": list(imports),
+        "widget_modules": [name for name in widget_modules if name not in info["failed"]],
         "failed_imports": sorted(info["failed"]),
     }
 
