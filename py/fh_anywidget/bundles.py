@@ -149,7 +149,7 @@ def app_widget_bundles(modules: Iterable[ModuleType] | None = None) -> dict[str,
     found: dict[str, tuple[Blob, tuple[str, ...]]] = {}
     for module in list(sys.modules.values()) if modules is None else modules:
         name = getattr(module, "__name__", "")
-        if not isinstance(module, ModuleType) or name.startswith(("fh_anywidget", "anywidget")) or is_installed(module):
+        if not isinstance(module, ModuleType) or name.split(".")[0] in ("fh_anywidget", "anywidget") or is_installed(module):
             continue
         widgets = [v for v in vars(module).values()
                    if isinstance(v, type) and issubclass(v, anywidget.AnyWidget) and v.__module__ == name]

@@ -30,8 +30,8 @@ writePack(pyodide.FS, fs.readFileSync(job.pack), job.sitePackages);
 writePack(pyodide.FS, fs.readFileSync(job.kernelPack), job.kernelDir);
 // the app's widget bundles, as files only (Python unzips them below: no JS object reaches Python)
 const bundles = job.bundles || [];
-bundles.forEach((/** @type {{dir: string}} */ bundle, /** @type {number} */ i) => {
-  pyodide.FS.mkdirTree("/tmp/fh-anywidget-bundles");
+pyodide.FS.mkdirTree("/tmp/fh-anywidget-bundles");
+bundles.forEach((/** @type {{zip: string}} */ bundle, /** @type {number} */ i) => {
   pyodide.FS.writeFile(`/tmp/fh-anywidget-bundles/${i}.zip`, fs.readFileSync(bundle.zip));
 });
 
