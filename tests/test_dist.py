@@ -416,6 +416,17 @@ def test_a_pip_failure_for_a_pin_names_the_pin(sources: SimpleNamespace, monkeyp
         build(sources, sources.tmp / "dist")
 
 
+def test_pip_evaluates_dependency_markers_for_the_worker_not_this_machine(tmp_path: Path) -> None:
+    # like IPython 9.13+: psutil everywhere but in Pyodide, where no wheel of it exists
+    index = tmp_path / "index"
+    make_wheel(index, "shell", "2.0", requires=('psutil; sys_platform != "emscripten"', 'lexers; sys_platform == "emscripten"',
+                                                'oldpy; python_version < "3.12"'))  # fmt: skip
+    make_wheel(index, "lexers", "1.0")
+    make_wheel(index, "oldpy", "1.0")  # wanted by Python 3.11 (this venv's), not by the worker's 3.14
+    fetch.pip_download(["shell"], TARGET, tmp_path / "out", extra_args=["--no-index", "--find-links", str(index)])
+    assert sorted(p.name.split("-")[0] for p in (tmp_path / "out").glob("*.whl")) == ["lexers", "shell"]
+
+
 def test_a_cached_wheel_with_the_wrong_sha256_is_not_used(sources: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
     sources.wheels[3].write_bytes(sources.wheels[3].read_bytes() + b"tampered")
     monkeypatch.setattr(fetch, "pip_download", lambda *args, **kwargs: None)

@@ -79,18 +79,18 @@ async function boot(config) {
   const kernelBundle = settled(fetchBytes(absolute(config.kernelBundle))); // in parallel with the runtime
   const loader = import(indexURL + "pyodide.mjs");
   // Pyodide imports its 1.2 MB Emscripten module only once loadPyodide runs: load it now, alongside
-  settled(import(indexURL + "pyodide.asm.mjs"));
+  const asm = settled(import(indexURL + "pyodide.asm.mjs"));
   if (config.snapshot) {
     try {
       try {
-        await restoreSnapshot(config, indexURL, loader, true);
+        await restoreSnapshot(config, indexURL, loader, asm, true);
       } catch (err) {
         if (!kept.used) throw err;
         // this browser's copy could not be restored: drop it, download the snapshot
         console.info(`[fh-anywidget] this browser's copy of the snapshot did not restore (${err instanceof Error ? err.message : err}); downloading it`);
         await forget(kept.root, kept.name);
         pyodide = pendingFiles = null;
-        await restoreSnapshot(config, indexURL, loader, false);
+        await restoreSnapshot(config, indexURL, loader, asm, false);
       }
     } catch (err) {
       pyodide = null;
@@ -139,14 +139,16 @@ function pyodideOptions(config, indexURL) {
  * snapshot holds memory, not files) are written later, by writePendingFiles. Sets `pyodide`;
  * throws if anything fails.
  * @param {BootConfig} config @param {string} indexURL @param {Promise<any>} loader
+ * @param {Promise<any>} asm  The import of Pyodide's Emscripten module (pyodide.asm.mjs).
  * @param {boolean} useKept  Whether this browser's copy of the snapshot may be used. */
-async function restoreSnapshot(config, indexURL, loader, useKept) {
+async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
   const wasmURL = indexURL + "pyodide.asm.wasm";
   const compiled = settled(WebAssembly.compileStreaming(fetch(wasmURL)).then((module) => (mark("compiled"), module)));
   // Pyodide gets the snapshot's buffer at once, still empty, and fills in the bytes as they come:
-  // so it sets up its runtime (the Emscripten module, the standard library's files) while they
-  // download; the instantiation (patched) waits for them, and for the compiled module.
+  // so it instantiates the module (patched: the one compiled here) and sets up its runtime (the
+  // dynamic linking, the standard library's files) while they download. Only then does it
+  // wait for them: the restore that follows reads them.
   const memory = new Uint8Array(snapshot.size);
   const filled = settled(fillSnapshot(memory, snapshot, useKept).then(() => mark("snapshot")));
   const packURL = absolute(snapshot.packURL);
@@ -161,10 +163,18 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
   const { loadPyodide } = await loader;
   mark("loader");
   status("Restoring Python", 20);
-  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, filled, stdlib });
+  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, stdlib });
   try {
     pyodide = await Promise.race([
-      loadPyodide({ ...pyodideOptions(config, indexURL), _loadSnapshot: memory }),
+      loadPyodide({
+        ...pyodideOptions(config, indexURL),
+        _loadSnapshot: memory,
+        createPyodideModule: async (/** @type {any} */ settings) => {
+          const module = await (await asm).default(settings);
+          await filled;
+          return module;
+        },
+      }),
       // Pyodide only logs a failed instantiation and waits forever: fail here instead
       Promise.all([compiled, filled]).then(() => new Promise(() => {})),
     ]);
@@ -190,20 +200,24 @@ async function restoreSnapshot(config, indexURL, loader, useKept) {
 const kept = { root: null, name: "", used: false, toKeep: null };
 
 /** Fill `memory` with the unpacked snapshot: this browser's copy if it has one, else downloaded
- * and gunzipped.
+ * and gunzipped. The download starts at once, while the copy is looked for (a first visit does
+ * not wait for the lookup), and is cancelled if the copy is there.
  * @param {Uint8Array} memory @param {NonNullable<BootConfig["snapshot"]>} snapshot @param {boolean} useKept */
 async function fillSnapshot(memory, snapshot, useKept) {
   const url = absolute(snapshot.url);
+  const download = new AbortController();
+  const response = settled(fetch(url, { signal: download.signal }));
   kept.root = await opfsRoot();
   kept.name = storedName(url);
   kept.used = false;
   delete timings.keptCopy;
   if (useKept && (await readStored(kept.root, kept.name, memory))) {
+    download.abort();
     kept.used = true;
     timings.keptCopy = 1;
     return;
   }
-  await fetchGunzip(url, memory);
+  await gunzipInto(await response, url, memory);
   kept.toKeep = memory;
 }
 
@@ -281,15 +295,14 @@ async function bootFromPackages(config, indexURL, loader) {
 /** Three changes to how Pyodide starts, for the duration of a snapshot restore:
  * - it gets the module compiled by `compiled` (started with the snapshot's download, so compiling
  *   and gunzipping overlap; Pyodide itself would start compiling only once the snapshot is in),
- *   once the snapshot's bytes are in (`filled`: the restore that follows reads them), and its own
- *   request for the same file is answered with an empty response it never reads;
+ *   and its own request for the same file is answered with an empty response it never reads;
  * - the instance's memory grows to `bytes` as soon as it exists: restoring a snapshot bigger than
  *   the module's initial memory fails (RangeError in restoreSnapshot);
  * - its request for the standard library's zip gets the response of the request made earlier.
  * Returns the function that undoes them.
- * @param {{bytes: number, wasmURL: string, compiled: Promise<WebAssembly.Module>, filled: Promise<unknown>,
+ * @param {{bytes: number, wasmURL: string, compiled: Promise<WebAssembly.Module>,
  *   stdlib: {url: string, response: Promise<Response>, used?: boolean}}} options */
-function patchInstantiation({ bytes, wasmURL, compiled, filled, stdlib }) {
+function patchInstantiation({ bytes, wasmURL, compiled, stdlib }) {
   const wasm = /** @type {any} */ (WebAssembly);
   const originals = { instantiate: wasm.instantiate, instantiateStreaming: wasm.instantiateStreaming, fetch: self.fetch };
   const pages = Math.ceil(bytes / 65536);
@@ -306,7 +319,7 @@ function patchInstantiation({ bytes, wasmURL, compiled, filled, stdlib }) {
     return result;
   };
   wasm.instantiateStreaming = async function (/** @type {any} */ _response, /** @type {any} */ imports) {
-    const [module] = await Promise.all([compiled, filled]);
+    const module = await compiled;
     const instance = await originals.instantiate.call(WebAssembly, module, imports);
     grow(instance);
     return { module, instance };
@@ -337,7 +350,11 @@ function settled(promise) {
  * the size the manifest gives, with no intermediate copies.
  * @param {string} url @param {Uint8Array} out */
 async function fetchGunzip(url, out) {
-  const response = await fetch(url);
+  return gunzipInto(await fetch(url), url, out);
+}
+
+/** fetchGunzip for a response already there. @param {Response} response @param {string} url @param {Uint8Array} out */
+async function gunzipInto(response, url, out) {
   if (!response.ok || !response.body) throw new Error(`[fh-anywidget] ${url} answered ${response.status}`);
   const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
   const size = out.byteLength;
