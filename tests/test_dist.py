@@ -270,7 +270,7 @@ def test_committed_pins_hold_the_worker_stack_and_nothing_unneeded() -> None:
     names = {pin.name for pin in read_wheel_pins()}
     assert names == {
         "anywidget", "ipywidgets", "comm", "traitlets", "psygnal", "typing-extensions", "ipython",
-        "asttokens", "decorator", "executing", "ipython-pygments-lexers", "matplotlib-inline",
+        "asttokens", "executing", "ipython-pygments-lexers", "matplotlib-inline",
         "prompt-toolkit", "pure-eval", "pygments", "stack-data", "wcwidth",
     }  # fmt: skip
 
@@ -532,7 +532,7 @@ def test_real_dist_is_complete_offline_and_deterministic(tmp_path: Path) -> None
     assert manifest.pyodide == "314.0.7"
     assert len(manifest.build_id) == 64
     assert manifest.stack[-1] == "anywidget"
-    assert len(manifest.stack) == 17
+    assert len(manifest.stack) == 16
     lock = json.loads((tmp_path / "a" / "pyodide-lock.json").read_text())
     assert set(lock["packages"]) == set(manifest.stack)
     for entry in lock["packages"].values():

@@ -63,9 +63,9 @@ export class WidgetManager {
   status = { stage: "Loading Python", percent: 0 };
   /** The error that stopped Python, if one did. @type {RemoteError | null} */
   fatal = null;
-  /** @type {Record<string, number> | null} */
+  /** @type {Record<string, number | string> | null} */
   timings = null;
-  /** @type {(timings: Record<string, number>) => void} */
+  /** @type {(timings: Record<string, number | string>) => void} */
   #resolveReady = () => {};
   /** Resolves with the boot timings when Python is ready. */
   ready = new Promise((resolve) => (this.#resolveReady = resolve));

@@ -97,7 +97,7 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {{type: "created", key: string, model_id: string}} CreatedMessage
  * @typedef {{type: "error", key?: string, comm_id?: string, fatal?: boolean, error: ErrorInfo}} ErrorMessage
  * @typedef {{type: "status", stage: string, percent: number, detail?: string}} StatusMessage
- * @typedef {{type: "ready", timings?: Record<string, number>, page?: string, resumed?: boolean, last_seq?: number}} ReadyMessage
+ * @typedef {{type: "ready", timings?: Record<string, number | string>, page?: string, resumed?: boolean, last_seq?: number}} ReadyMessage
  *   In server mode `page`, `resumed` and `last_seq` describe the page's server side (docs/protocol.md).
  *
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage

@@ -22,7 +22,7 @@ let chain = Promise.resolve();
 /** @type {Set<string>} */
 const loadedBundles = new Set();
 const started = performance.now();
-/** @type {Record<string, number>} */
+/** @type {Record<string, number | string>} */
 const timings = {};
 
 /**
@@ -118,6 +118,8 @@ async function boot(config) {
   if (pendingFiles) bridge.defer_files(writePendingFiles);
   bridge.destroy();
   mark("imported");
+  const trampoline = callTrampolineSlot(pyodide._module);
+  if (trampoline !== null) timings.callTrampoline = pyodide._module.HEAP32[trampoline] ? "wasm-gc" : "js";
   timings.timeOrigin = performance.timeOrigin; // lines these ms up with the page's clock
   post({ type: READY, timings });
 }
@@ -171,6 +173,7 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
         _loadSnapshot: memory,
         createPyodideModule: async (/** @type {any} */ settings) => {
           const module = await (await asm).default(settings);
+          keepCallTrampoline(module);
           await filled;
           return module;
         },
@@ -192,6 +195,36 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
   const source = kept.used ? "this browser's copy of the memory snapshot" : "the memory snapshot";
   console.info(`[fh-anywidget] Python restored from ${source} in ${timings.restored} ms (${data} data files written)`);
+}
+
+/** Keep the call trampoline CPython chose in this browser across the restore. CPython calls C
+ * functions through a trampoline; at start-up it picks a fast one made with wasm-gc where the
+ * engine has wasm-gc, else a slower one through JS, and notes its choice in its runtime state, in
+ * memory. A restore overwrites that memory with the snapshot's, which holds the choice made where
+ * the snapshot was made (Node.js 20, no wasm-gc: the JS one). Every builtin call of Python's was
+ * then slower than in a plain boot. So: read this browser's choice before the restore, put it
+ * back right after. Does nothing on a Pyodide that does not lay its runtime out this way.
+ * @param {any} module  Pyodide's Emscripten module, started, not yet restored. */
+function keepCallTrampoline(module) {
+  const slot = callTrampolineSlot(module);
+  const api = module.API;
+  if (slot === null || typeof api?.restoreSnapshot !== "function") return;
+  const chosen = module.HEAP32[slot];
+  const restore = api.restoreSnapshot;
+  api.restoreSnapshot = function (/** @type {Uint8Array} */ bytes) {
+    const state = restore.call(this, bytes);
+    module.HEAP32[slot] = chosen;
+    return state;
+  };
+}
+
+/** Where in `module.HEAP32` CPython notes its call trampoline (0: the JS one, else the wasm-gc
+ * one's table index), or null if this Pyodide does not say. @param {any} module */
+function callTrampolineSlot(module) {
+  const offsetAt = module.__PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET;
+  const runtime = module.__PyRuntime;
+  if (typeof offsetAt !== "number" || typeof runtime !== "number") return null;
+  return (runtime + module.HEAP32[offsetAt / 4]) / 4;
 }
 
 /** This browser's copy of the unpacked snapshot (web/store.js): where it is, whether this boot

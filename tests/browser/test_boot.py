@@ -45,6 +45,20 @@ def test_python_is_restored_from_the_memory_snapshot(page: Page, base_url: str) 
     assert not any("without the memory snapshot" in line for line in lines), lines
 
 
+def test_restored_python_calls_c_functions_the_way_a_plain_boot_does(page: Page, base_url: str) -> None:
+    # The snapshot is made in Node.js 20, which has no wasm-gc: its memory says "JS trampoline".
+    # After a restore, Python must use the one this browser chose (wasm-gc, faster).
+    open_demo(page, base_url, "/counter?fh-anywidget-snapshot=off")
+    click_reaches_python(page)
+    plain = boot_timings(page)
+    open_demo(page, base_url, "/counter")
+    click_reaches_python(page)
+    restored = boot_timings(page)
+    assert "packages" in plain and "restored" in restored, (plain, restored)
+    assert plain.get("callTrampoline") == "wasm-gc", plain
+    assert restored.get("callTrampoline") == plain["callTrampoline"], restored
+
+
 def test_a_lazy_import_after_the_restore_finds_its_files(page: Page, base_url: str) -> None:
     # drawdata's widget reads its JS from site-packages: the files the pack wrote back
     open_demo(page, base_url, "/drawing")
