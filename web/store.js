@@ -1,6 +1,6 @@
 // The browser's own copy of the unpacked memory snapshot, for the next visit.
 //
-// A first visit downloads the gzipped snapshot and gunzips it (about 45 MB); that work is most of
+// A first visit downloads the gzipped snapshot and gunzips it (about 31 MB); that work is most of
 // a boot. Once Python is up and the first widget answered, the worker keeps the unpacked bytes in
 // the origin private file system (OPFS), under a name taken from the snapshot's content-hashed
 // URL; the next visit reads them back with one synchronous read instead. Only the newest snapshot
