@@ -105,3 +105,36 @@ def test_a_newer_bundle_of_a_module_python_already_has_replaces_it(bridge, tmp_p
                 sys.path.remove(str(folder))
         for name in ("shipped_pkg_for_bridge_test", "shipped_pkg_for_bridge_test.widgets", "only_in_old_for_bridge_test"):
             sys.modules.pop(name, None)
+
+
+class _JsBuffer:
+    """Stands in for a JS ``ArrayBuffer`` as Pyodide hands it to Python."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def to_bytes(self) -> bytes:
+        return self._data
+
+
+def test_messages_without_buffers_cross_with_none_and_buffers_cross_as_arrays(bridge) -> None:
+    import json
+
+    from fh_anywidget import kernel
+
+    posted: list[tuple[list, object]] = []
+    handle = bridge.start(lambda text, buffers: posted.append((json.loads(text), buffers)))
+    try:
+        handle(json.dumps({"type": "create", "key": "w", "target": "fh_anywidget.kernel:_warm_up_widget", "kwargs": {}}), None)
+        comm_id = posted.pop()[0][-1]["model_id"]
+        handle(json.dumps({"type": "comm_msg", "comm_id": comm_id, "data": {"method": "update", "state": {"n": 1}}}), None)
+        frame, buffers = posted.pop()
+        assert [m["data"]["method"] for m in frame] == ["echo_update", "update"] and buffers is None
+        handle(json.dumps({"type": "comm_msg", "comm_id": comm_id, "data": {"method": "custom", "content": {"op": "ping"}}}),
+               [_JsBuffer(b"ping")])
+        reply, buffers = posted.pop()
+        assert reply["data"]["content"] == {"op": "pong"} and reply["nbuffers"] == 1
+        assert [bytes(b) for b in buffers] == [b"ping"]
+    finally:
+        for k in list(kernel._last_installed):
+            k.close()

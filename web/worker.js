@@ -13,7 +13,9 @@ import { BOOT, CREATE, ERROR, READY, STATUS } from "./protocol.js";
 
 const SITE = "/home/pyodide/fh_anywidget";
 
-/** @type {((text: string, buffers: ArrayBuffer[]) => void) | null} */
+/** Python's handler of one page message: its JSON text, and its buffers (undefined, which Python
+ * sees as None, when it has none: most messages, which then cost Python no JS array to look into).
+ * @type {((text: string, buffers: ArrayBuffer[] | undefined) => void) | null} */
 let handleInPython = null;
 /** @type {any} */
 let pyodide = null;
@@ -108,9 +110,10 @@ async function boot(config) {
   status("Importing widgets", 80);
   const bridge = pyodide.pyimport("fh_anywidget.bridge");
   handleInPython = bridge.start(
-    // one frame of Python's messages (JSON text: one message or an array), parsed by the page
+    // one frame of Python's messages (JSON text: one message or an array), parsed by the page,
+    // and their buffers (undefined when there are none)
     (/** @type {string} */ text, /** @type {any} */ arrays) => {
-      const list = /** @type {Uint8Array[]} */ (arrays);
+      const list = /** @type {Uint8Array[]} */ (arrays ?? []);
       const buffers = list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer));
       self.postMessage({ text, buffers }, { transfer: buffers });
     },
@@ -461,7 +464,7 @@ async function handle(msg, buffers) {
   }
   if (!handleInPython) throw new Error("[fh-anywidget] Python is not running");
   try {
-    handleInPython(JSON.stringify(msg), buffers);
+    handleInPython(JSON.stringify(msg), buffers.length ? buffers : undefined);
   } finally {
     // Python copied them into its memory: large ones go back to the page's pool (web/pool.js)
     const spent = buffers.filter((b) => b.byteLength >= RECYCLE_MIN_BYTES);

@@ -109,7 +109,8 @@ def files_written() -> None:
 
 def start(post: Any) -> Callable[[str, Any], None]:
     """Make the worker's kernel; ``post(text, buffers)`` is the worker's JS sender (``text`` is
-    one frame: a message, or an array of messages, see :func:`fh_anywidget.protocol.frame`).
+    one frame: a message, or an array of messages, see :func:`fh_anywidget.protocol.frame`;
+    ``buffers`` a JS array of ``Uint8Array``s, or None when the frame has none).
 
     Returns the function the worker calls with each message from the page.
     """
@@ -121,8 +122,8 @@ def start(post: Any) -> Callable[[str, Any], None]:
         if outbox:
             items = outbox[:]
             outbox.clear()
-            post(frame([(text, len(buffers)) for text, buffers in items]),
-                 to_js([to_js(b) for _, buffers in items for b in buffers]))
+            views = [b for _, buffers in items for b in buffers]
+            post(frame([(text, len(buffers)) for text, buffers in items]), to_js([to_js(b) for b in views]) if views else None)
 
     def send(text: str, buffers: list[memoryview]) -> None:
         nonlocal since
@@ -135,10 +136,11 @@ def start(post: Any) -> Callable[[str, Any], None]:
     kernel = Kernel(send)
 
     def handle(text: str, js_buffers: Any) -> None:
+        """One message from the page: its JSON text, and a JS array of its ``ArrayBuffer``s or None."""
         nonlocal batching
         batching = True
         try:
-            kernel.handle_json(text, [memoryview(b.to_bytes()) for b in js_buffers] if js_buffers.length else [])
+            kernel.handle_json(text, [memoryview(b.to_bytes()) for b in js_buffers] if js_buffers is not None else [])
         finally:
             batching = False
             flush()

@@ -194,14 +194,16 @@ class Kernel:
             views = _bytes_for_bytes_traits(target.comm_id, data.get("buffer_paths") or [], views)
         wire = {"content": {"comm_id": target.comm_id, "data": data}, "metadata": {}, "header": {"msg_type": P.COMM_MSG},
                 "buffers": views}
-        token_comm = _current_comm.set(target.comm_id)
+        # self.active() by hand: this is every message's path, and a generator context manager
+        # costs more than the two context variables
+        token, token_comm = _current.set(self), _current_comm.set(target.comm_id)
         self.parent = seq if isinstance(seq, int) else None
         try:
-            with self.active():
-                target.handle_msg(wire)
+            target.handle_msg(wire)
         finally:
             self.parent = None
             _current_comm.reset(token_comm)
+            _current.reset(token)
 
     def _comm_close(self, msg: dict[str, Any]) -> None:
         target = self._comm(msg)
@@ -353,12 +355,16 @@ def _json_default(value: Any) -> Any:
                     "Synced traits must hold JSON values (dict, list, str, number, bool, None) or bytes")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=False)
+"""One encoder for every message (``json.dumps`` with options builds a new one per call)."""
+
+
 def to_json(msg: dict[str, Any]) -> str:
     """Encode a message as JSON the page can parse (NaN and infinities become null, as in JSON)."""
     try:
-        return json.dumps(msg, separators=(",", ":"), default=_json_default, allow_nan=False)
+        return _ENCODER.encode(msg)
     except ValueError:
-        return json.dumps(_finite(msg), separators=(",", ":"), default=_json_default, allow_nan=False)
+        return _ENCODER.encode(_finite(msg))
 
 
 def warm_up() -> list[str]:
