@@ -138,3 +138,30 @@ def test_messages_without_buffers_cross_with_none_and_buffers_cross_as_arrays(br
     finally:
         for k in list(kernel._last_installed):
             k.close()
+
+
+def test_a_package_pending_its_sources_is_imported_with_its_code_not_as_an_empty_namespace(
+        bridge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After a restore the data files are written at once, the sources later; nearly every package
+    # has a data file (py.typed), so its folder is there before its __init__.py is.
+    site = tmp_path / "site"
+    (site / "pending_pkg_for_bridge").mkdir(parents=True)
+    (site / "pending_pkg_for_bridge" / "py.typed").write_text("")
+    (site / "other_module_for_bridge.py").write_text("VALUE = 'other'\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    for name in ("pending_pkg_for_bridge", "other_module_for_bridge"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    importlib.invalidate_caches()
+    writes: list[str] = []
+
+    def write() -> None:  # what web/worker.js's writePendingFiles does
+        (site / "pending_pkg_for_bridge" / "__init__.py").write_text("VALUE = 'code'\n")
+        writes.append("written")
+        bridge.files_written()  # in the middle of the lookup that asked for the files
+
+    bridge.defer_files(write, ["pending_pkg_for_bridge"])
+    assert importlib.import_module("other_module_for_bridge").VALUE == "other"
+    assert writes == [], "an import of something else wrote the files"
+    assert importlib.import_module("pending_pkg_for_bridge").VALUE == "code"
+    assert writes == ["written"]

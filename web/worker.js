@@ -118,7 +118,7 @@ async function boot(config) {
       self.postMessage({ text, buffers }, { transfer: buffers });
     },
   );
-  if (pendingFiles) bridge.defer_files(writePendingFiles);
+  if (pendingFiles) bridge.defer_files(writePendingFiles, topLevelNames(pendingFiles.files));
   bridge.destroy();
   mark("imported");
   const trampoline = callTrampolineSlot(pyodide._module);
@@ -275,6 +275,13 @@ const FILES_PER_TASK = 100;
 
 /** Python source files (`.py`): what a snapshot boot writes only after the first message. @param {string} path */
 const isSource = (path) => path.endsWith(".py");
+
+/** The top-level packages and modules that `files` (paths relative to site-packages) are of:
+ * `IPython/core/x.py` -> `IPython`, `typing_extensions.py` -> `typing_extensions`.
+ * @param {Array<{path: string}>} files */
+function topLevelNames(files) {
+  return [...new Set(files.map(({ path }) => path.split("/")[0].replace(/\.py$/, "")))];
+}
 
 /** Write what a snapshot boot left out, all of it, now (later calls do nothing). Python calls this
  * itself the moment it needs a source (an import nothing finds, package metadata, a traceback:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -28,7 +29,9 @@ class LateImport(anywidget.AnyWidget):
     """
     found = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, module: str = "matplotlib_inline", distribution: str = "traitlets", **kwargs: Any) -> None:
+    def __init__(self, module: str = "wcwidth", distribution: str = "traitlets", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         imported = importlib.import_module(module)
-        self.found = f"{imported.__name__} {distribution} {importlib.metadata.version(distribution)}"
+        # a package's own file: an empty namespace package (its folder, without its code) has none
+        code = Path(imported.__file__).name if imported.__file__ else "no code"
+        self.found = f"{imported.__name__} ({code}) {distribution} {importlib.metadata.version(distribution)}"

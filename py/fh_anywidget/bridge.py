@@ -13,7 +13,6 @@ the page instead of several. A handler that runs long sends what it has every
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import sys
 import time
 import zipimport
@@ -31,13 +30,21 @@ FLUSH_SECONDS = 0.02
 
 
 class FilesPending:
-    """While a snapshot boot's site-packages files are not written yet (web/worker.js writes them
-    after the first message), this last finder on ``sys.meta_path`` has them written as soon as
-    Python looks for something only a file has: an import no other finder found, package
-    metadata (``importlib.metadata``), or the source lines of a traceback."""
+    """While a snapshot boot's site-packages sources are not written yet (web/worker.js writes them
+    after the first message), this finder, first on ``sys.meta_path``, has them written as soon as
+    Python needs one: an import of a package or module that is among them, package metadata
+    (``importlib.metadata``), or the source lines of a traceback.
 
-    def __init__(self, write: Callable[[], None]) -> None:
+    It must come first: the data files are written at once, and nearly every package has one
+    (``py.typed``), so its folder already exists. Python's own finder would take that folder, with
+    no ``__init__.py`` in it yet, for an empty namespace package, and the import would "succeed"
+    with none of the package's code. It never finds anything itself: it returns None, after the
+    files are written if the import was one of theirs, and the next finders do the finding.
+    """
+
+    def __init__(self, write: Callable[[], None], names: Iterable[str] = ()) -> None:
         self._write = write
+        self._names = frozenset(names)
 
     def now(self) -> None:
         """Have the files written (at once; does nothing the second time)."""
@@ -45,23 +52,28 @@ class FilesPending:
         if write is not None:
             write()
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        self.now()
-        return importlib.machinery.PathFinder.find_spec(name, path, target)
+    def done(self) -> None:
+        """The files are there: find nothing, write nothing, from now on."""
+        self._write, self._names = None, frozenset()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in self._names:
+            self.now()
 
     def find_distributions(self, *args: Any, **kwargs: Any) -> Iterable[Any]:
         self.now()
-        return importlib.machinery.PathFinder.find_distributions(*args, **kwargs)
+        return ()
 
 
 _pending: FilesPending | None = None
 
 
-def defer_files(write: Any) -> None:
-    """Until ``write()`` (JS) has run, have it run first whenever Python needs a site-packages file."""
+def defer_files(write: Any, names: Any = ()) -> None:
+    """Until ``write()`` (JS) has run, have it run first whenever Python needs a site-packages
+    source: ``names`` are the top-level packages and modules the sources are of."""
     global _pending
-    _pending = FilesPending(write)
-    sys.meta_path.append(_pending)
+    _pending = FilesPending(write, [str(name) for name in names])
+    sys.meta_path.insert(0, _pending)
     _kernel.before_traceback = _pending.now
 
 
@@ -98,10 +110,13 @@ def add_to_path(folder: str) -> None:
 
 
 def files_written() -> None:
-    """Called by web/worker.js once the files are there: back to Python's own finders."""
+    """Called by web/worker.js once the files are there: back to Python's own finders. The
+    pending finder stays on ``sys.meta_path``, doing nothing from now on: this may run in the
+    middle of a lookup that iterates over ``sys.meta_path`` (the finder asked for the files), and
+    taking an entry out of that list then would make the lookup skip the next finder."""
     global _pending
-    if _pending is not None and _pending in sys.meta_path:
-        sys.meta_path.remove(_pending)
+    if _pending is not None:
+        _pending.done()
     _pending = None
     _kernel.before_traceback = None
     invalidate_caches()
