@@ -201,11 +201,13 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
 }
 
 /** Keep the call trampoline CPython chose in this browser across the restore. CPython calls C
- * functions through a trampoline; at start-up it picks a fast one made with wasm-gc where the
- * engine has wasm-gc, else a slower one through JS, and notes its choice in its runtime state, in
- * memory. A restore overwrites that memory with the snapshot's, which holds the choice made where
- * the snapshot was made (Node.js 20, no wasm-gc: the JS one, which CPython says breaks stack
- * switching). So: read this browser's choice before the restore, put it back right after. Does nothing on a Pyodide that does not lay its runtime out this way.
+ * functions through a trampoline; at start-up it picks one made with wasm-gc where the engine has
+ * wasm-gc, else one through JS, and notes its choice in its runtime state, in memory. A restore
+ * overwrites that memory with the snapshot's, which holds the choice made where the snapshot was
+ * made (Node.js 20, no wasm-gc: the JS one, which CPython says breaks stack switching; a Node.js
+ * with wasm-gc would leave a table index that means nothing here). So: read this browser's choice
+ * before the restore, put it back right after. Does nothing on a Pyodide that does not lay its
+ * runtime out this way.
  * @param {any} module  Pyodide's Emscripten module, started, not yet restored. */
 function keepCallTrampoline(module) {
   const slot = callTrampolineSlot(module);
