@@ -82,7 +82,14 @@ class AnyWidgetHost:
         server_authorize: ``authorize(session) -> bool``, checked when a page connects (e.g.
             ``lambda s: "auth" in s``); page renders are guarded by the app's own beforeware.
         server_threads: how many threads run server-mode widgets' Python (default 8), so that a
-            slow handler holds up only its own page; 0 runs it on the event loop instead.
+            slow handler holds up only its own page; 0 runs it on the event loop instead. One
+            session (visitor) uses at most a quarter of them at once (at least one).
+        server_max_message_bytes: the most one message from a page may take, its binary frames
+            included (default 16 MiB); a bigger one is refused as soon as it is over.
+        server_max_widgets_per_page: the most server-mode widgets one page view may make (256).
+        server_targets: server-mode widget targets that pages may create without this process
+            having rendered them (several processes behind one balancer; a restart). Otherwise a
+            page may create only targets this process rendered with ``mode="server"``.
         dev: hot reload in development for worker-mode widgets: the pages follow the changes of
             the widget files that anywidget watches. Default: on when ``ANYWIDGET_HMR=1``, as in
             anywidget (server-mode widgets get anywidget's own hot reload either way).
@@ -102,6 +109,9 @@ class AnyWidgetHost:
         server_allowed_origins: Sequence[str] = (),
         server_authorize: Callable[[dict[str, Any]], bool] | None = None,
         server_threads: int = 8,
+        server_max_message_bytes: int = 16 * 1024 * 1024,
+        server_max_widgets_per_page: int = 256,
+        server_targets: Iterable[type | Callable[..., Any] | str] = (),
         dev: bool | None = None,
     ) -> None:
         if not prefix.startswith("/") or prefix.endswith("/"):
@@ -129,6 +139,8 @@ class AnyWidgetHost:
             secret=secret or getattr(app, "secret_key", None) or secrets.token_bytes(32),
             grace_seconds=server_grace_seconds, max_frame_bytes=server_max_frame_bytes,
             allowed_origins=server_allowed_origins, authorize=server_authorize, threads=server_threads,
+            max_message_bytes=server_max_message_bytes, max_widgets_per_page=server_max_widgets_per_page,
+            targets=[self._resolve(t, where="server")[0] for t in server_targets],
         )
         app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
         app.router.routes.insert(0, self.server.route(prefix + "/ws"))

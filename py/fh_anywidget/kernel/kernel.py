@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,7 +21,10 @@ from . import ipywidgets_api
 from . import protocol as P
 from .comms import Buffer, ProtocolError, current_comm, current_kernel, install, uninstall
 from .encoding import to_json
+from .page_writes import refused_page_writes
 from .targets import import_target, model_id_of
+
+log = logging.getLogger("fh_anywidget")
 
 Send = Callable[[str, list[memoryview]], None]
 """``send(json_text, buffers)``: how a kernel hands a message to its transport."""
@@ -37,16 +41,26 @@ def check_page_message(msg: Any) -> str:
     """The type of a message from the page, after checking what every handler relies on (an
     object, a known type, a known ``comm_msg`` method); :class:`ProtocolError` names what is wrong."""
     kind = msg.get("type") if isinstance(msg, dict) else None
-    if kind not in P.PAGE_TO_PYTHON:
+    if not isinstance(kind, str) or kind not in P.PAGE_TO_PYTHON:
         expected = ", ".join(sorted(P.PAGE_TO_PYTHON))
-        raise ProtocolError(f"[fh-anywidget] unknown message type {kind!r}; expected one of: {expected}")
+        raise ProtocolError(f"[fh-anywidget] unknown message type {_short(kind)}; expected one of: {expected}")
     if kind == P.COMM_MSG:
         data = msg.get("data")
         method = data.get("method") if isinstance(data, dict) else None
-        if method not in P.PAGE_METHODS:
-            raise ProtocolError(f"[fh-anywidget] unknown comm_msg method {method!r}; expected one of: "
+        if not isinstance(method, str) or method not in P.PAGE_METHODS:
+            raise ProtocolError(f"[fh-anywidget] unknown comm_msg method {_short(method)}; expected one of: "
                                 + ", ".join(sorted(P.PAGE_METHODS)))
+        if method == P.UPDATE and not isinstance(data.get("state", {}), dict):
+            raise ProtocolError(f"[fh-anywidget] an update's state must be an object; got {_short(data.get('state'))}")
+        if not isinstance(data.get("buffer_paths", []), list):
+            raise ProtocolError(f"[fh-anywidget] buffer_paths must be a list; got {_short(data.get('buffer_paths'))}")
     return kind
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut short: a hostile page may send anything."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def signature_of(target: str, kwargs: Mapping[str, Any]) -> str:
@@ -60,6 +74,11 @@ class Kernel:
     reopens = False
     """Whether a ``create`` for a key it already has opens the widget's models again, with their
     current state (server mode: the page may have lost them in a reload). The worker's page never does."""
+    max_widgets: int | None = None
+    """The most widgets (keys) this kernel makes for its page (server mode caps it: a page is a stranger)."""
+    guards_page_writes = False
+    """Whether a page's ``update`` of a framework or read-only trait is refused (server mode: see
+    :mod:`.page_writes`). The worker's page is the visitor's own: it may (development reload sets ``_esm``)."""
 
     def __init__(self, send: Send | None = None, *, publish: Publish | None = None) -> None:
         if (send is None) == (publish is None):
@@ -165,6 +184,9 @@ class Kernel:
             if self.signatures.get(key) == signature:
                 return model_id_of(self.widgets[key]), True
             self.drop(key)  # the page now renders other arguments under this key
+        if self.max_widgets is not None and len(self.widgets) >= self.max_widgets:
+            raise ProtocolError(f"[fh-anywidget] this page already has {len(self.widgets)} widgets, the most one page may "
+                                "have (AnyWidgetHost(..., server_max_widgets_per_page=...)); the widget was not made")
         factory = import_target(target)
         self._opening = []
         try:
@@ -177,10 +199,15 @@ class Kernel:
         self.widgets[key], self.groups[key], self.signatures[key] = widget, opened, signature
         return model_id, False
 
-    def drop(self, key: str) -> None:
-        """Close the widget of ``key`` and every comm it opened."""
+    def drop(self, key: str, *, quietly: bool = False) -> None:
+        """Close the widget of ``key`` and every comm it opened (``quietly``: as closed by the page,
+        which then hears nothing of it)."""
         with self.active():
             for comm_id in self.groups.pop(key, []):
+                comm = self.manager.comms.get(comm_id)
+                if quietly and comm is not None:
+                    ipywidgets_api.mark_closed_by_page(comm)
+                    self.manager.unregister_comm(comm)
                 widget = ipywidgets_api.live_widget(comm_id)
                 if widget is not None:
                     widget.close()
@@ -214,6 +241,8 @@ class Kernel:
         data = msg["data"]
         seq = msg.get("seq")
         views = [b if isinstance(b, memoryview) else memoryview(b) for b in buffers]
+        if data.get("method") == P.UPDATE and self.guards_page_writes:
+            self._refuse_protected(target.comm_id, data.get("state") or {})
         if data.get("method") == P.UPDATE and views:
             views = _bytes_for_bytes_traits(target.comm_id, data.get("buffer_paths") or [], views)
         wire = {"content": {"comm_id": target.comm_id, "data": data}, "metadata": {}, "header": {"msg_type": P.COMM_MSG},
@@ -229,15 +258,29 @@ class Kernel:
             current_comm.reset(token_comm)
             current_kernel.reset(token)
 
+    def _refuse_protected(self, comm_id: str, state: dict[str, Any]) -> None:
+        widget = ipywidgets_api.live_widget(comm_id)
+        refused = refused_page_writes(widget, state)
+        if refused:
+            names = ", ".join(sorted(refused))
+            what = type(widget).__name__ if widget is not None else f"model {comm_id}"
+            log.warning("[fh-anywidget] refused a page's update of %s on %s", names, what)
+            raise ProtocolError(f"[fh-anywidget] the page may not set {names} on {what} (the widget's front-end code, "
+                                "the framework's own traits, and the traits it marks read-only are set by Python only); "
+                                "nothing was changed")
+
     def _comm_close(self, msg: dict[str, Any]) -> None:
         target = self._comm(msg)
+        keys = [key for key, made in self.widgets.items() if model_id_of(made) == target.comm_id]
         ipywidgets_api.mark_closed_by_page(target)
         self.manager.unregister_comm(target)
         with self.active():
             target.handle_close({"content": {"comm_id": target.comm_id, "data": {}}})
-        for key, widget in list(self.widgets.items()):
-            if model_id_of(widget) == target.comm_id:
-                del self.widgets[key]
+            widget = ipywidgets_api.live_widget(target.comm_id)
+            if widget is not None:
+                widget.close()  # out of ipywidgets' registry too: a closed model must not stay alive
+        for key in keys:  # and what was made with it (its layout, its children): nothing stays behind
+            self.drop(key, quietly=True)
 
     def close(self) -> None:
         """Close every widget and comm of this connection (the page went away) and forget the kernel."""

@@ -4,6 +4,7 @@ long a page outlives it), and where each of its messages goes."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import secrets
 import threading
@@ -46,14 +47,19 @@ class WidgetServer:
         allowed_origins: Sequence[str] = (),
         authorize: Callable[[dict[str, Any]], bool] | None = None,
         threads: int = 8,
+        max_message_bytes: int = 16 * 1024 * 1024,
+        max_widgets_per_page: int = 256,
+        targets: Sequence[str] = (),
     ) -> None:
         self.runner = Runner(threads)
-        self.grants = Grants(secret)
+        self.grants = Grants(secret, targets=targets)
         self.grace_seconds = grace_seconds
         self.max_frame_bytes = max_frame_bytes
+        self.max_message_bytes = max_message_bytes
+        self.max_widgets_per_page = max_widgets_per_page
         self.max_buffers = max_buffers
         self.max_outbox_bytes = max_outbox_bytes
-        self.allowed_origins = {o.rstrip("/") for o in allowed_origins}
+        self.allowed_origins = {normalize_origin(o) for o in allowed_origins}
         self.authorize = authorize
         self.pages: dict[str, Page] = {}
         self.hub: AppHub | None = None  # made on first use: it imports ipywidgets
@@ -103,9 +109,19 @@ class WidgetServer:
         host = websocket.headers.get("host", "")
         if not origin:
             return "it has no Origin header (only the app's own pages may connect)"
-        if urlsplit(origin).netloc != host and origin.rstrip("/") not in self.allowed_origins:
-            return (f"its Origin {origin!r} is not this site ({host!r}); pass "
-                    "AnyWidgetHost(..., server_allowed_origins=[...]) to allow another")
+        origin = normalize_origin(origin)
+        if origin not in self.allowed_origins:
+            # the page must come from the origin this socket is served at: scheme, host and port
+            scheme = "https" if websocket.scope.get("scheme") in ("wss", "https") else "http"
+            served = normalize_origin(f"{scheme}://{host}")
+            if origin != served:
+                return (f"its Origin {origin!r} is not this site ({served!r}); pass "
+                        "AnyWidgetHost(..., server_allowed_origins=[...]) to allow another")
+            if _listens_on_loopback(websocket) and not _is_loopback_name(urlsplit(served).hostname or ""):
+                # a DNS-rebinding page: its own name now points at this machine
+                return (f"its Host {host!r} is not a name of this server, which listens on loopback only (a DNS "
+                        "rebinding page?); open the app as localhost or 127.0.0.1, or pass "
+                        "AnyWidgetHost(..., server_allowed_origins=[...]) to allow that origin")
         if self.authorize is not None:
             session = websocket.scope.get("session")
             if not self.authorize(session if isinstance(session, dict) else {}):
@@ -121,7 +137,7 @@ class WidgetServer:
             if fresh:  # a reload: the page's JavaScript starts counting its messages again
                 page.last_seq = 0
             return page, True
-        page = Page(secrets.token_urlsafe(18), session_id)
+        page = Page(secrets.token_urlsafe(18), session_id, max_widgets=self.max_widgets_per_page)
         self.pages[page.id] = page
         return page, False
 
@@ -141,8 +157,8 @@ class WidgetServer:
         log.info("[fh-anywidget] released page %s", page.id[:8])
 
     async def _read_loop(self, websocket: WebSocket, page: Page, connection: Connection) -> None:
-        reader = FrameReader(lambda msg, reason: self._refuse(page, msg, reason),
-                             max_frame_bytes=self.max_frame_bytes, max_buffers=self.max_buffers)
+        reader = FrameReader(lambda msg, reason: self._refuse(page, msg, reason), max_frame_bytes=self.max_frame_bytes,
+                             max_message_bytes=self.max_message_bytes, max_buffers=self.max_buffers)
         while True:
             await connection.flush()  # the answers to the message just handled, at once
             frame = await websocket.receive()
@@ -152,7 +168,7 @@ class WidgetServer:
             complete = reader.text(text) if text is not None else reader.binary(data) if data is not None else None
             if complete is not None:
                 msg, buffers = complete
-                await self.runner.run(connection, lambda: self._dispatch_locked(page, msg, buffers))
+                await self.runner.run(connection, page.session_id or page.id, lambda: self._dispatch_locked(page, msg, buffers))
 
     # -- one message ------------------------------------------------------------------
     def _dispatch_locked(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
@@ -179,6 +195,9 @@ class WidgetServer:
                 raise ProtocolError(f"no model {comm_id!r} on this page")
         except ProtocolError as exc:
             self._refuse(page, msg, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a hostile message must never drop the socket
+            log.exception("[fh-anywidget] page %s: a message could not be handled", page.id[:8])
+            self._refuse(page, msg, f"the message could not be handled ({type(exc).__name__}); it was dropped")
         finally:
             seq = msg.get("seq")
             if isinstance(seq, int) and seq > page.last_seq:
@@ -224,6 +243,34 @@ class WidgetServer:
         connected = sum(1 for p in self.pages.values() if p.connection is not None)
         return {"pages": len(self.pages), "connected": connected,
                 "app_widgets": len(self.hub.kernel.widgets) if self.hub else 0}
+
+
+def normalize_origin(origin: str) -> str:
+    """``scheme://host[:port]`` in lower case, without a default port or a trailing slash."""
+    parts = urlsplit(origin.strip().rstrip("/").lower())
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        return origin.lower()
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def _listens_on_loopback(websocket: WebSocket) -> bool:
+    server = websocket.scope.get("server")
+    return bool(server) and _is_loopback_name(str(server[0]))
+
+
+def _is_loopback_name(name: str) -> bool:
+    name = name.strip("[]").lower()
+    if name in ("localhost", "localhost.") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _client(websocket: WebSocket) -> str:

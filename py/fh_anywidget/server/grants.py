@@ -1,10 +1,16 @@
-"""Grants: what a server-mode placeholder may create, signed with the host's secret and bound to
-the visitor's session, so that a page can only create what its render granted."""
+"""Grants: what a server-mode placeholder may create, signed with a key derived from the host's
+secret for this purpose only (a grant is not a session cookie, nor the other way round) and bound
+to the visitor's session, so that a page can only create what its render granted. Only targets
+this app rendered in server mode, or declared (``AnyWidgetHost(..., server_targets=[...])``), are
+ever made: a valid signature over any other target is refused."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -12,12 +18,23 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..kernel import ProtocolError, signature_of
 from ..render import current_render
 
+log = logging.getLogger("fh_anywidget")
+PURPOSE = b"fh-anywidget grant signing key v1"
+
+
+def derive_key(secret: str | bytes, purpose: bytes = PURPOSE) -> bytes:
+    """A key for one purpose, derived from the app's secret (HMAC-SHA256)."""
+    raw = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(raw, purpose, hashlib.sha256).digest()
+
 
 class Grants:
     """Signs the spec of each server-mode placeholder a render draws, and checks it on ``create``."""
 
-    def __init__(self, secret: str | bytes) -> None:
-        self._serializer = URLSafeSerializer(secret, salt="fh-anywidget.grant")
+    def __init__(self, secret: str | bytes, *, targets: Iterable[str] = ()) -> None:
+        self._serializer = URLSafeSerializer(derive_key(secret), salt="fh-anywidget.grant")
+        self.targets: set[str] = set(targets)
+        """The targets a grant may name: declared, or rendered in server mode by this process."""
 
     def placeholder_spec(self, target: str, kwargs: dict[str, Any], *, key: str | None, scope: str) -> dict[str, Any]:
         """The ``key``, ``scope`` and ``grant`` of a server-mode placeholder rendered now."""
@@ -31,6 +48,7 @@ class Grants:
             else:
                 key = secrets.token_hex(16)
         session_id = ctx.session_id() if ctx is not None else ""
+        self.targets.add(target)
         grant = self._serializer.dumps({"k": key, "t": target, "a": kwargs, "s": scope, "u": session_id})
         return {"key": key, "scope": scope, "grant": grant}
 
@@ -42,9 +60,15 @@ class Grants:
             raise ProtocolError("a create message needs a string 'key' and the 'grant' of its placeholder")
         try:
             spec = self._serializer.loads(grant)
-        except BadSignature:
-            raise ProtocolError(f"the grant of widget {key!r} is not one this server signed; reload the page") from None
-        if spec.get("k") != key or spec.get("u") != session_id:
-            raise ProtocolError(f"the grant of widget {key!r} was made for another widget or another session; "
+        except (BadSignature, UnicodeError, ValueError):
+            raise ProtocolError(f"the grant of widget {key[:80]!r} is not one this server signed; reload the page") from None
+        if not isinstance(spec, dict) or spec.get("k") != key or spec.get("u") != session_id:
+            raise ProtocolError(f"the grant of widget {key[:80]!r} was made for another widget or another session; "
                                 "reload the page")
-        return key, spec["t"], spec["a"], spec["s"]
+        target = spec.get("t")
+        if target not in self.targets:
+            log.warning("[fh-anywidget] refused a signed grant for %r, which this app never rendered in server mode", target)
+            raise ProtocolError(f"the grant of widget {key[:80]!r} names {target!r}, which this app does not serve in "
+                                "server mode (render it with host.widget(..., mode='server') or declare it with "
+                                "AnyWidgetHost(..., server_targets=[...])); reload the page")
+        return key, target, spec["a"], spec["s"]

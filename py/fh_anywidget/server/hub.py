@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _origin: contextvars.ContextVar[Page | None] = contextvars.ContextVar("fh_anywidget_origin", default=None)
 """The page whose message (or create) the hub is handling."""
+_asking: contextvars.ContextVar[str | None] = contextvars.ContextVar("fh_anywidget_asking", default=None)
+"""The model whose state the origin page asked for (``request_state``): its answer is for that page only."""
 
 
 class AppHub:
@@ -38,8 +40,9 @@ class AppHub:
         origin, comm_id, kind = _origin.get(), msg.get("comm_id"), msg.get("type")
         if (kind == P.ERROR or kind == P.CREATED) and origin is not None:
             targets: set[Page] = {origin}  # an answer to the visitor whose message caused it
-        elif kind == P.COMM_OPEN and comm_id in self.subscribers:
-            targets = {origin} if origin is not None else set()  # opened again, for the page attaching to it
+        elif (kind == P.COMM_OPEN and comm_id in self.subscribers) or (comm_id is not None and comm_id == _asking.get()):
+            # opened again for the page attaching to it, or the state one page asked for
+            targets = {origin} if origin is not None else set()
         elif comm_id in self.subscribers:
             targets = set(self.subscribers[comm_id])
         else:  # a comm opened now: it goes to whoever is looking at the comm being handled
@@ -76,10 +79,13 @@ class AppHub:
     def handle(self, page: Page, kind: str, msg: dict[str, Any], buffers: Sequence[Buffer]) -> None:
         """A page's checked message to one of the app widgets' models."""
         token = _origin.set(page)
+        data = msg.get("data")
+        asking = _asking.set(msg.get("comm_id") if isinstance(data, dict) and data.get("method") == P.REQUEST_STATE else None)
         try:
             with self.lock:
                 self.kernel.handle_checked(kind, msg, buffers)
         finally:
+            _asking.reset(asking)
             _origin.reset(token)
 
     def owns(self, page: Page, comm_id: str) -> bool:

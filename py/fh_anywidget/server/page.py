@@ -23,6 +23,7 @@ class ServerKernel(Kernel):
     the middle of a create)."""
 
     reopens = True
+    guards_page_writes = True
 
 
 HELD_MAX_BYTES = 8 * 1024 * 1024
@@ -40,11 +41,12 @@ def _is_custom(text: str) -> bool:
 class Page:
     """One page view: its own widgets, the app widgets it shows, and its socket while it has one."""
 
-    def __init__(self, page_id: str, session_id: str) -> None:
+    def __init__(self, page_id: str, session_id: str, *, max_widgets: int | None = None) -> None:
         self.id = page_id
         self.session_id = session_id
         self.connection: Connection | None = None
         self.kernel = ServerKernel(self.send)
+        self.kernel.max_widgets = max_widgets
         self.app_keys: set[str] = set()
         self.last_seq = 0
         self.release_timer: asyncio.TimerHandle | None = None

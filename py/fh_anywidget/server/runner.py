@@ -1,6 +1,8 @@
 """Where widget Python runs in server mode: in a pool of threads (``threads``, default 8), not on
 the event loop, so that a handler that computes for seconds holds up only its own page; or, with
-``threads=0``, on the event loop (a little faster per message; one slow handler stalls everyone)."""
+``threads=0``, on the event loop (a little faster per message; one slow handler stalls everyone).
+One session (a visitor, with all their tabs) runs at most a quarter of the threads at once (at
+least one), so that one visitor's slow work never takes every thread from the others."""
 
 from __future__ import annotations
 
@@ -26,13 +28,34 @@ class Runner:
             raise ValueError(f"[fh-anywidget] server_threads must be a whole number, 0 or more; got {threads!r} "
                              "(0 runs the widgets' Python on the event loop)")
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="fh-anywidget") if threads else None
+        self.per_session = max(1, threads // 4)
+        self._sessions: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
-    async def run(self, connection: Connection, work: Callable[[], None]) -> None:
+    async def run(self, connection: Connection, session: str, work: Callable[[], None]) -> None:
+        """Run ``work`` (one message's handler) for a page of ``session``."""
+        if self.executor is None:
+            connection.reading = True
+            try:
+                work()
+            finally:
+                connection.reading = False
+            return
+        slot, users = self._sessions.get(session) or (asyncio.Semaphore(self.per_session), 0)
+        self._sessions[session] = (slot, users + 1)
+        try:
+            async with slot:  # at once unless this session already runs its share of the threads
+                await self._in_pool(connection, work)
+        finally:
+            slot, users = self._sessions[session]
+            if users <= 1:
+                del self._sessions[session]
+            else:
+                self._sessions[session] = (slot, users - 1)
+
+    async def _in_pool(self, connection: Connection, work: Callable[[], None]) -> None:
+        assert self.executor is not None
         connection.reading = True
         try:
-            if self.executor is None:
-                work()
-                return
             loop = asyncio.get_running_loop()
             kept = Outgoing(loop)
 
