@@ -23,7 +23,7 @@ import pytest
 
 from fh_anywidget import cli
 from fh_anywidget.dist import DistError, build_dist, read_manifest
-from fh_anywidget.dist import fetch
+from fh_anywidget.dist import fetch, pip_errors
 from fh_anywidget.dist.lock import build_lock, dependency_order
 from fh_anywidget.dist.manifest import content_hash
 from fh_anywidget.dist.pins import WheelPin, format_wheel_pins, read_wheel_pins
@@ -283,7 +283,7 @@ def test_a_package_without_a_pure_wheel_is_refused_with_the_fix() -> None:
         "ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)\n"
         "ERROR: No matching distribution found for numpy\n"
     )
-    message = fetch.explain_pip_failure(stderr, TARGET)
+    message = pip_errors.explain_pip_failure(stderr, TARGET)
     assert message.startswith("numpy has no pure-Python wheel")
     assert "cannot run in the browser worker offline" in message
     assert "mode='server'" in message
@@ -294,13 +294,13 @@ def test_a_dependency_without_a_pure_wheel_names_who_needs_it() -> None:
         "ERROR: Could not find a version that satisfies the requirement numpy>=1.20 (from widgetpkg)"
         " (from versions: none)\n"
     )
-    message = fetch.explain_pip_failure(stderr, TARGET)
+    message = pip_errors.explain_pip_failure(stderr, TARGET)
     assert message.startswith("numpy (needed by widgetpkg) has no pure-Python wheel")
 
 
 def test_a_version_without_a_worker_wheel_lists_the_versions_that_have_one() -> None:
     stderr = "ERROR: Could not find a version that satisfies the requirement tblib==0.1 (from versions: 3.1.0, 3.2.2)\n"
-    message = fetch.explain_pip_failure(stderr, TARGET)
+    message = pip_errors.explain_pip_failure(stderr, TARGET)
     assert "no version of tblib matching 'tblib==0.1'" in message
     assert "3.1.0, 3.2.2" in message
 
@@ -310,7 +310,7 @@ def test_no_network_is_not_mistaken_for_a_missing_wheel() -> None:
         "WARNING: Retrying ... NewConnectionError: Failed to establish a new connection\n"
         "ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)\n"
     )
-    assert fetch.explain_pip_failure(stderr, TARGET).startswith("cannot reach the package index")
+    assert pip_errors.explain_pip_failure(stderr, TARGET).startswith("cannot reach the package index")
 
 
 # ---------------------------------------------------------------- build_dist on fakes

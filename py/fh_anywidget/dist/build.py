@@ -15,7 +15,6 @@ from packaging.utils import canonicalize_name
 from ..files import write_if_changed
 from .errors import DistError
 from .fetch import (
-    SERVER_MODE_HINT,
     download_extra_wheels,
     download_pinned_wheels,
     fetch_npm_package,
@@ -25,6 +24,7 @@ from .fetch import (
 from .lock import UNNEEDED, build_lock, dependency_order
 from .manifest import MANIFEST_NAME, Manifest, content_hash
 from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
+from .pip_errors import SERVER_MODE_HINT
 from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from ..files import sha256_file
 from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel
