@@ -31,6 +31,7 @@ from fh_anywidget.dist.wheels import WorkerTarget, is_worker_wheel, read_wheel, 
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = WorkerTarget(python="3.14.2", abi_version="2026_0")
+REAL_PIP_DOWNLOAD = fetch.pip_download  # the `sources` fixture replaces it; `local_index` puts it back
 CDN_ENTRY = {
     "name": "micropip", "version": "0.11.1", "file_name": "micropip-0.11.1-py3-none-any.whl",
     "install_dir": "site", "sha256": "e2" * 32, "package_type": "package", "imports": ["micropip"],
@@ -311,6 +312,69 @@ def test_no_network_is_not_mistaken_for_a_missing_wheel() -> None:
         "ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)\n"
     )
     assert pip_errors.explain_pip_failure(stderr, TARGET).startswith("cannot reach the package index")
+
+
+@pytest.fixture
+def local_index(sources: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of wheels that real pip uses as its only index (no config file, no other index)."""
+    index = sources.tmp / "index"
+    index.mkdir()
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    monkeypatch.setattr(fetch, "pip_download", REAL_PIP_DOWNLOAD)
+    return index
+
+
+def make_sdist(folder: Path, name: str, version: str) -> Path:
+    path = folder / f"{name}-{version}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        data = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        member = tarfile.TarInfo(f"{name}-{version}/PKG-INFO")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    return path
+
+
+def test_a_dependency_that_cannot_run_in_the_browser_is_named_with_the_package_that_needs_it(
+    sources: SimpleNamespace, local_index: Path
+) -> None:
+    # two releases of the widget package, as on PyPI: pip backtracks and says ResolutionImpossible
+    make_wheel(local_index, "plotwidget", "1.0", requires=("fastcalc>=2",))
+    make_wheel(local_index, "plotwidget", "1.1", requires=("fastcalc>=2",))
+    make_wheel(local_index, "fastcalc", "2.0", tag="cp311-cp311-manylinux_2_28_x86_64")
+    make_sdist(local_index, "fastcalc", "2.1")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("plotwidget",))
+    message = str(error.value)
+    assert message.startswith("fastcalc (needed by plotwidget) has no pure-Python wheel"), message
+    assert "pyemscripten_2026_0_wasm32 or 'any'" in message
+    assert "mode='server'" in message and "drop plotwidget from packages" in message
+    assert "conflict" not in message
+
+
+def test_a_version_conflict_shows_pips_reason(sources: SimpleNamespace, local_index: Path) -> None:
+    make_wheel(local_index, "alpha", "1.0", requires=("shared==1.0",))
+    make_wheel(local_index, "beta", "1.0", requires=("shared>=2",))
+    make_wheel(local_index, "shared", "1.0")
+    make_wheel(local_index, "shared", "2.0")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("alpha", "beta"))
+    message = str(error.value)
+    assert "alpha 1.0 depends on shared==1.0" in message and "beta 1.0 depends on shared>=2" in message, message
+    assert "pinned" not in message  # the stack's pins have nothing to do with it
+    assert "no pure-Python wheel" not in message
+
+
+def test_a_conflict_with_a_pin_of_the_worker_stack_names_the_pin(sources: SimpleNamespace, local_index: Path) -> None:
+    make_wheel(local_index, "oldwidget", "1.0", requires=("comm<0.2",))
+    make_wheel(local_index, "comm", "0.1.4")
+    make_wheel(local_index, "comm", "0.2.3")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("oldwidget",))
+    message = str(error.value)
+    assert "oldwidget 1.0 depends on comm<0.2" in message and "comm==0.2.3" in message, message
+    assert "pinned worker stack" in message
 
 
 # ---------------------------------------------------------------- build_dist on fakes
