@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("app", metavar="APP", help="a FastHTML app as 'module:attr'")
     build.add_argument("--out", type=Path, default=Path("site"), help="output directory (default: %(default)s)")
-    build.add_argument("--base-url", default="/", help="the URL path the site is served under, e.g. /my-repo/ (default: /)")
+    build.add_argument("--base-url", default="/",
+                       help="the URL path the site is served under, e.g. /my-repo/ (default: /), or its full URL, "
+                            "e.g. https://you.github.io/my-repo/, which the pages' canonical links then name")
     build.add_argument("--route", action="append", default=[], metavar="PATH",
                        help="a page to render besides the routes without path parameters (repeatable)")
     build.add_argument("--server-widgets", choices=("fail", "message"), default="fail",

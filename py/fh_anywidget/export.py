@@ -34,6 +34,9 @@ _HTMX_URL = re.compile(r"^https://(cdn\.jsdelivr\.net/npm|unpkg\.com)/htmx\.org@
 _DROPPED = re.compile(r"^https://cdn\.jsdelivr\.net/gh/(answerdotai/fasthtml-js|answerdotai/surreal|gnat/css-scope-inline)@")
 _LOADING_TAG = re.compile(r"<script\b[^>]*>\s*</script>|<(?:link|img|iframe|source|audio|video|embed)\b[^>]*>", re.I)
 _ATTR_URL = re.compile(r"""\b(src|href)\s*=\s*(["'])([^"']*)\2""", re.I)
+_CANONICAL = re.compile(r"""\brel\s*=\s*(["']?)canonical\1""", re.I)
+_REQUEST_ORIGIN = re.compile(r"^https?://testserver(?=/|$)")  # the test client's: where FastHTML's canonical links point
+_SITE_URL = re.compile(r"^(https?://[^/?#\s\"']+)(/.*)?$")
 _LOCAL_ATTR = re.compile(r"""(\s(?:href|src|action|hx-get|hx-post|hx-put|hx-patch|hx-delete|data-hx-get|data-hx-post)=)(["'])/(?!/)""")
 
 FILE_MESSAGE_SCRIPT = """<script>
@@ -63,6 +66,7 @@ class Export:
 
     base_url: str
     server_widgets: str = "fail"  # or "message"
+    site_url: str | None = None  # the absolute URL of base_url, when --base-url gave one
     page: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -78,10 +82,16 @@ class Export:
                    data_fh_anywidget_target=target)
 
 
-def normalize_base(base_url: str) -> str:
-    if not base_url.startswith("/") or "//" in base_url or any(c in base_url for c in "?#\"' "):
-        raise ExportError(f"--base-url {base_url!r} must be a URL path such as '/' or '/my-repo/'")
-    return base_url if base_url.endswith("/") else base_url + "/"
+def parse_base_url(base_url: str) -> tuple[str, str | None]:
+    """`--base-url` as (the URL path, the site's absolute URL or None): '/my-repo/' gives
+    ('/my-repo/', None), 'https://you.github.io/my-repo/' gives ('/my-repo/', that URL)."""
+    site = _SITE_URL.match(base_url)
+    path = (site[2] or "/") if site else base_url
+    if not path.startswith("/") or "//" in path or any(c in path for c in "?#\"' "):
+        raise ExportError(f"--base-url {base_url!r} must be a URL path such as '/' or '/my-repo/', or the site's "
+                          "full URL such as 'https://you.github.io/my-repo/'")
+    path = path if path.endswith("/") else path + "/"
+    return path, site[1] + path if site else None
 
 
 def page_routes(app: Any, host_prefix: str, extra: Sequence[str] = ()) -> list[str]:
@@ -107,6 +117,11 @@ def page_file(path: str) -> str:
     return clean if "." in clean.rsplit("/", 1)[-1] else clean + "/index.html"
 
 
+def file_url(name: str) -> str:
+    """The URL of a site's file, relative to the base URL: 'a/index.html' -> 'a/', 'index.html' -> ''."""
+    return name[: -len("index.html")] if name == "index.html" or name.endswith("/index.html") else name
+
+
 def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str] = (), server_widgets: str = "fail",
                cache: Path | None = None, report: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Write the static site of `app` into `out`; return a summary (pages, files, bytes, version)."""
@@ -119,9 +134,9 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
         raise ExportError(host.dist_problem or "the browser's Python distribution is missing; run `fh-anywidget dist module:app`")
     if server_widgets not in ("fail", "message"):
         raise ExportError(f"--server-widgets {server_widgets!r} must be 'fail' or 'message'")
-    base = normalize_base(base_url)
+    base, site_url = parse_base_url(base_url)
     prefix = base + host.prefix.lstrip("/")
-    export = Export(base, server_widgets)
+    export = Export(base, server_widgets, site_url=site_url)
     host.set_public_prefix(prefix, serviceWorker={"url": base + SW_FILE, "scope": base})
     host.export, new_key = export, host.new_key
     files: dict[str, bytes | Path] = {".nojekyll": b""}
@@ -161,6 +176,8 @@ def localize(html: str, base: str, prefix: str, export: Export, files: dict[str,
         url = url_match.group(3) if url_match else ""
         if not re.match(r"^(https?:)?//", url):
             return tag
+        if _CANONICAL.search(tag) and _REQUEST_ORIGIN.match(url):
+            return canonical_link(tag, url, export)
         if _HTMX_URL.match(url):
             name = f"vendor/htmx-{HTMX.version}.js"
             files[f"{prefix.removeprefix(base)}/{name}"] = htmx_file(cache)
@@ -183,6 +200,18 @@ def localize(html: str, base: str, prefix: str, export: Export, files: dict[str,
     else:
         script = script.replace("PARENT_FOLDER", f"<the folder holding {base.strip('/').split('/')[-1]}/>")
     return html.replace("<head>", "<head>" + script, 1) if "<head>" in html else script + html
+
+
+def canonical_link(tag: str, url: str, export: Export) -> str:
+    """FastHTML's `<link rel="canonical">` (the URL the page was requested at: the build's test
+    client) pointed at the page on the published site, or left out when the build has no site URL."""
+    if export.site_url is None:
+        export.notes.append(
+            'note: left out the pages\' <link rel="canonical"> (FastHTML writes the URL the page was requested '
+            "at, and a build knows only the path of the published site); to have it, pass the site's full URL "
+            "as --base-url, e.g. https://you.github.io/my-repo/ (or make the app with fast_app(canonical=False) to have none)")
+        return ""
+    return tag.replace(url, export.site_url + file_url(page_file(export.page)))
 
 
 def htmx_file(cache: Path | None) -> bytes:
@@ -222,7 +251,7 @@ def service_worker(base: str, module: str, files: dict[str, bytes | Path]) -> st
     for name in sorted(files):
         if name == ".nojekyll" or name.endswith(".whl"):
             continue  # wheels only serve the slow boot (without the snapshot): cached when fetched
-        urls.append(base + (name[: -len("index.html")] if name.endswith("index.html") else name))
+        urls.append(base + file_url(name))
     config = json.dumps({"version": version, "files": urls}, sort_keys=True, indent=1)
     return (f"// The service worker of a site exported by `fh-anywidget build` (generated: do not edit).\n"
             f'import {{ serve }} from "./{module}";\n\nserve(self, {config});\n')
