@@ -124,3 +124,19 @@ def test_the_readme_app_line_exports_as_is_and_its_canonical_links_name_the_publ
         note = 'note: left out the pages\' <link rel="canonical">'
         assert result.stderr.count(note) == 1, result.stderr
         assert "--base-url, e.g. https://you.github.io/my-repo/" in result.stderr
+
+
+def test_an_app_with_fasthtmls_default_headers_exports_as_is(tmp_path: Path) -> None:
+    app = write_app(tmp_path, "fast_app()")  # README's Use section: htmx, Pico and FastHTML's helpers from CDNs
+    cache = str(ROOT / "build" / ".cache")
+    result = build(tmp_path / "site", "--base-url", "https://you.github.io/my-repo/", "--cache", cache, app=app, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert "cdn.jsdelivr.net" not in home and "testserver" not in home
+    assert '<script src="/my-repo/_fhaw/vendor/htmx-2.0.7.js"></script>' in home
+    assert '<link rel="stylesheet" href="/my-repo/_fhaw/vendor/pico-2.5.0.min.css">' in home
+    assert "Pico CSS" in (tmp_path / "site" / "_fhaw" / "vendor" / "pico-2.5.0.min.css").read_text()[:200]
+    assert CANONICAL.findall(home) == ["https://you.github.io/my-repo/"]
+    assert ("note: the page asks for https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css;"
+            " the export ships @anyblades/pico 2.5.0") in result.stderr
+    assert "left out https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js" in result.stderr

@@ -2,7 +2,7 @@
 
 The app's GET pages are rendered (in process, with Starlette's test client) to ``index.html``
 files; beside them go the page runtime, the Pyodide distribution, the widget bundles, a local
-htmx in place of FastHTML's CDN copy, ``.nojekyll`` and a service worker that precaches the
+htmx and Pico CSS in place of FastHTML's CDN copies (vendor.py), ``.nojekyll`` and a service worker that precaches the
 site so a second visit works offline. Every URL starts with the base URL the site is built for.
 Building twice gives identical files: nothing random, no build time, sorted names.
 """
@@ -14,7 +14,6 @@ import itertools
 import json
 import re
 import shutil
-import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,9 @@ from typing import Any
 from fasthtml.common import Div
 
 from .dist.errors import DistError
-from .dist.fetch import fetch_npm_package
-from .dist.pins import NpmPin
+from .vendor import find_vendored, vendored_file
 
 SW_FILE = "fhaw-sw.js"
-# FastHTML's default headers load htmx from a CDN; the export ships this pinned npm copy instead.
-HTMX = NpmPin("htmx.org", "2.0.7", "sha512-YiJqF3U5KyO28VC5mPfehKJPF+n1Gni+cupK+D69TF0nm7wY6AXn3a4mPWIikfAXtl1u1F1+ZhSCS7KT8pVmqA==")
-_HTMX_URL = re.compile(r"^https://(cdn\.jsdelivr\.net/npm|unpkg\.com)/htmx\.org@2[^/]*/dist/htmx(\.min)?\.js$")
 # FastHTML's other default helpers live only on GitHub (no registry copy to pin): the export drops them.
 _DROPPED = re.compile(r"^https://cdn\.jsdelivr\.net/gh/(answerdotai/fasthtml-js|answerdotai/surreal|gnat/css-scope-inline)@")
 _LOADING_TAG = re.compile(r"<script\b[^>]*>\s*</script>|<(?:link|img|iframe|source|audio|video|embed)\b[^>]*>", re.I)
@@ -167,7 +162,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
 
 
 def localize(html: str, base: str, prefix: str, export: Export, files: dict[str, bytes | Path], cache: Path | None) -> str:
-    """The page with local htmx, FastHTML's GitHub-only helpers dropped, app links under `base`,
+    """The page with local htmx and Pico, FastHTML's GitHub-only helpers dropped, app links under `base`,
     and the file:// message; fails naming any other resource loaded from outside the site."""
 
     def fix_tag(match: re.Match[str]) -> str:
@@ -178,11 +173,13 @@ def localize(html: str, base: str, prefix: str, export: Export, files: dict[str,
             return tag
         if _CANONICAL.search(tag) and _REQUEST_ORIGIN.match(url):
             return canonical_link(tag, url, export)
-        if _HTMX_URL.match(url):
-            name = f"vendor/htmx-{HTMX.version}.js"
-            files[f"{prefix.removeprefix(base)}/{name}"] = htmx_file(cache)
-            if f"@{HTMX.version}/" not in url:
-                export.notes.append(f"note: the page asks for {url}; the export ships htmx {HTMX.version}")
+        found = find_vendored(url)
+        if found:
+            vendored, file = found
+            name = f"vendor/{vendored.site_name(file)}"
+            files[f"{prefix.removeprefix(base)}/{name}"] = vendored_file(vendored, file, cache)
+            if f"@{vendored.pin.version}/" not in url:
+                export.notes.append(f"note: the page asks for {url}; the export ships {vendored.pin.package} {vendored.pin.version}")
             return tag.replace(url, f"{prefix}/{name}")
         if _DROPPED.match(url):
             export.notes.append(f"note: left out {url} (FastHTML's default helper, published only on GitHub); "
@@ -212,16 +209,6 @@ def canonical_link(tag: str, url: str, export: Export) -> str:
             "as --base-url, e.g. https://you.github.io/my-repo/ (or make the app with fast_app(canonical=False) to have none)")
         return ""
     return tag.replace(url, export.site_url + file_url(page_file(export.page)))
-
-
-def htmx_file(cache: Path | None) -> bytes:
-    """htmx.js from the pinned npm package (fetched once into the cache, integrity-checked)."""
-    tarball = fetch_npm_package(HTMX, cache or Path("build/.cache"))
-    with tarfile.open(tarball) as tar:
-        member = tar.extractfile("package/dist/htmx.js")
-        if member is None:
-            raise ExportError(f"{HTMX.spec} has no dist/htmx.js")
-        return member.read()
 
 
 def _add_assets(host: Any, rel_prefix: str, files: dict[str, bytes | Path]) -> None:

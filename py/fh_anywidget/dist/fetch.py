@@ -64,7 +64,7 @@ def npm_pack(spec: str, dest: Path) -> tuple[Path, str]:
 
 def fetch_npm_package(pin: NpmPin, cache: Path) -> Path:
     """The pinned npm tarball in `cache`, fetched unless it is already there and intact."""
-    tarball = cache / f"{pin.package}-{pin.version}.tgz"
+    tarball = cache / f"{pin.package.removeprefix('@').replace('/', '-')}-{pin.version}.tgz"  # as npm pack names it
     if not (tarball.is_file() and npm_integrity(tarball) == pin.integrity):
         tarball, _ = npm_pack(pin.spec, cache)
     actual = npm_integrity(tarball)
