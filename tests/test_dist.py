@@ -577,15 +577,65 @@ def test_app_packages_are_read_from_the_app_state(tmp_path: Path, monkeypatch: p
         cli.app_packages("widget_app")
 
 
+MISSING = "The browser's Python distribution is missing"
+
+
+def write_app(folder: Path) -> str:
+    """An app whose distribution would be `folder/dist`, which does not exist yet; returns its APP."""
+    (folder / "nodist_app.py").write_text(
+        "from pathlib import Path\n"
+        "from fasthtml.common import P, fast_app\n"
+        "from fh_anywidget import AnyWidgetHost\n"
+        "app, rt = fast_app(default_hdrs=False, pico=False)\n"
+        "host = AnyWidgetHost(app, dist_dir=Path(__file__).parent / 'dist')\n"
+        "rt('/')(lambda: P('hello'))\n"
+    )
+    return "nodist_app:app"
+
+
+def test_an_app_without_its_dist_warns_when_imported_to_serve(tmp_path: Path) -> None:
+    write_app(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "py")}
+    result = subprocess.run([sys.executable, "-c", "import nodist_app"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"[fh-anywidget] {MISSING}" in result.stderr and "fh-anywidget dist module:app" in result.stderr
+
+
+def test_build_of_an_app_without_its_dist_says_so_once_as_its_error(tmp_path: Path) -> None:
+    result = run_cli("build", write_app(tmp_path), "--out", str(tmp_path / "site"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"fh-anywidget: error: {MISSING}"), result.stderr
+    assert result.stderr.count(MISSING) == 1, result.stderr  # not also as a warning while importing the app
+
+
+@pytest.mark.slow
+def test_dist_of_an_app_does_not_warn_that_the_dist_it_builds_is_missing(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    result = run_real_dist(tmp_path / "dist", app, "--no-snapshot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert MISSING not in result.stderr and "[fh-anywidget]" not in result.stderr, result.stderr
+    again = run_real_dist(tmp_path / "dist", app, "--no-snapshot", cwd=tmp_path)  # a dist without a snapshot now
+    assert again.returncode == 0, again.stderr
+    assert "[fh-anywidget]" not in again.stderr, again.stderr
+    site = run_cli("build", app, "--out", str(tmp_path / "site"), cwd=tmp_path)
+    assert site.returncode == 0, site.stderr
+    assert "[fh-anywidget]" not in site.stderr, site.stderr  # the build says it in its own words, once:
+    assert site.stderr.count("without its memory snapshot") == 1, site.stderr
+    assert "again, then this build" in site.stderr
+
+
 # ---------------------------------------------------------------- the real thing
 
 
-def run_real_dist(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m fh_anywidget dist` on the committed pins, with the repo's download cache."""
-    cache = REPO / "build" / ".cache"
-    command = [sys.executable, "-m", "fh_anywidget", "dist", "--out", str(out), "--cache", str(cache), *args]
+def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`python -m fh_anywidget ARGS` in a fresh process (nothing imported before), in `cwd`."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "py")}
-    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env)
+    return subprocess.run([sys.executable, "-m", "fh_anywidget", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def run_real_dist(out: Path, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`python -m fh_anywidget dist` on the committed pins, with the repo's download cache."""
+    return run_cli("dist", "--out", str(out), "--cache", str(REPO / "build" / ".cache"), *args, cwd=cwd)
 
 
 @pytest.mark.slow

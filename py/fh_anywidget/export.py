@@ -22,6 +22,7 @@ from typing import Any
 from fasthtml.common import Div
 
 from .dist.errors import DistError
+from .snapshot import REBUILD
 from .vendor import find_vendored, vendored_file
 
 SW_FILE = "fhaw-sw.js"
@@ -132,6 +133,9 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
     base, site_url = parse_base_url(base_url)
     prefix = base + host.prefix.lstrip("/")
     export = Export(base, server_widgets, site_url=site_url)
+    if host.snapshot.problem:
+        problem = host.snapshot.problem.replace(REBUILD, "run `fh-anywidget dist module:app` again, then this build")
+        export.notes.append(f"note: the site's worker will boot without its memory snapshot (slower first loads): {problem}")
     host.set_public_prefix(prefix, serviceWorker={"url": base + SW_FILE, "scope": base})
     host.export, new_key = export, host.new_key
     files: dict[str, bytes | Path] = {".nojekyll": b""}
