@@ -353,6 +353,20 @@ def test_a_dependency_that_cannot_run_in_the_browser_is_named_with_the_package_t
     assert "conflict" not in message
 
 
+def test_a_dependency_whose_matching_versions_cannot_run_in_the_browser_lists_those_that_can(
+    sources: SimpleNamespace, local_index: Path
+) -> None:
+    make_wheel(local_index, "plotwidget", "1.0", requires=("fastcalc>=2",))
+    make_wheel(local_index, "plotwidget", "1.1", requires=("fastcalc>=2",))
+    make_wheel(local_index, "fastcalc", "1.4")  # pure Python until 2.0
+    make_wheel(local_index, "fastcalc", "2.0", tag="cp311-cp311-manylinux_2_28_x86_64")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("plotwidget",))
+    message = str(error.value)
+    assert message.startswith("no version of fastcalc (needed by plotwidget) matching 'fastcalc>=2' has a wheel"), message
+    assert "versions that have one: 1.4" in message and "mode='server'" in message
+
+
 def test_a_version_conflict_shows_pips_reason(sources: SimpleNamespace, local_index: Path) -> None:
     make_wheel(local_index, "alpha", "1.0", requires=("shared==1.0",))
     make_wheel(local_index, "beta", "1.0", requires=("shared>=2",))
