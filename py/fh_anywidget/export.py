@@ -31,7 +31,8 @@ _DROPPED = re.compile(r"^https://cdn\.jsdelivr\.net/gh/(answerdotai/fasthtml-js|
 _LOADING_TAG = re.compile(r"<script\b[^>]*>\s*</script>|<(?:link|img|iframe|source|audio|video|embed)\b[^>]*>", re.I)
 _ATTR_URL = re.compile(r"""\b(src|href)\s*=\s*(["'])([^"']*)\2""", re.I)
 _CANONICAL = re.compile(r"""\brel\s*=\s*(["']?)canonical\1""", re.I)
-_REQUEST_ORIGIN = re.compile(r"^https?://testserver(?=/|$)")  # the test client's: where FastHTML's canonical links point
+_REQUEST_HOST = "testserver"  # the build asks for its pages there (Starlette's test client): FastHTML's canonical links name it
+_REQUEST_ORIGIN = re.compile(rf"^https?://{re.escape(_REQUEST_HOST)}(?=/|$)")
 _SITE_URL = re.compile(r"^(https?://[^/?#\s\"']+)(/.*)?$")
 _LOCAL_ATTR = re.compile(r"""(\s(?:href|src|action|hx-get|hx-post|hx-put|hx-patch|hx-delete|data-hx-get|data-hx-post)=)(["'])/(?!/)""")
 
@@ -140,7 +141,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
     host.export, new_key = export, host.new_key
     files: dict[str, bytes | Path] = {".nojekyll": b""}
     try:
-        client = TestClient(app, raise_server_exceptions=True)
+        client = TestClient(app, base_url=f"http://{_REQUEST_HOST}", raise_server_exceptions=True)
         for path in page_routes(app, host.prefix, routes):
             export.page = path
             counter = itertools.count(1)
