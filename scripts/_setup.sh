@@ -84,10 +84,11 @@ build_test_dist() {
   (cd "$ROOT" && "$VENV/bin/fh-anywidget" dist --no-snapshot --out build/pyodide-test --package pytest==8.4.2 --package tblib)
 }
 
-# The pinned htmx that `fh-anywidget build` ships in exported sites (npm, integrity-checked, cached).
-fetch_export_htmx() {
-  say "htmx for static exports -> build/.cache"
-  (cd "$ROOT" && "$PY" -c 'from fh_anywidget.export import htmx_file; htmx_file(None)')
+# The pinned htmx and Pico CSS that `fh-anywidget build` ships in exported sites (npm,
+# integrity-checked, cached).
+fetch_export_vendored() {
+  say "htmx and Pico for static exports -> build/.cache"
+  (cd "$ROOT" && "$PY" -c 'from fh_anywidget.vendor import fetch_vendored; fetch_vendored()')
 }
 
 # Run a command with no network but loopback, when this machine lets us make a network namespace.

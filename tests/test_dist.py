@@ -23,7 +23,7 @@ import pytest
 
 from fh_anywidget import cli
 from fh_anywidget.dist import DistError, build_dist, read_manifest
-from fh_anywidget.dist import fetch
+from fh_anywidget.dist import fetch, pip_errors
 from fh_anywidget.dist.lock import build_lock, dependency_order
 from fh_anywidget.dist.manifest import content_hash
 from fh_anywidget.dist.pins import WheelPin, format_wheel_pins, read_wheel_pins
@@ -31,6 +31,7 @@ from fh_anywidget.dist.wheels import WorkerTarget, is_worker_wheel, read_wheel, 
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = WorkerTarget(python="3.14.2", abi_version="2026_0")
+REAL_PIP_DOWNLOAD = fetch.pip_download  # the `sources` fixture replaces it; `local_index` puts it back
 CDN_ENTRY = {
     "name": "micropip", "version": "0.11.1", "file_name": "micropip-0.11.1-py3-none-any.whl",
     "install_dir": "site", "sha256": "e2" * 32, "package_type": "package", "imports": ["micropip"],
@@ -283,7 +284,7 @@ def test_a_package_without_a_pure_wheel_is_refused_with_the_fix() -> None:
         "ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)\n"
         "ERROR: No matching distribution found for numpy\n"
     )
-    message = fetch.explain_pip_failure(stderr, TARGET)
+    message = pip_errors.explain_pip_failure(stderr, TARGET)
     assert message.startswith("numpy has no pure-Python wheel")
     assert "cannot run in the browser worker offline" in message
     assert "mode='server'" in message
@@ -294,13 +295,13 @@ def test_a_dependency_without_a_pure_wheel_names_who_needs_it() -> None:
         "ERROR: Could not find a version that satisfies the requirement numpy>=1.20 (from widgetpkg)"
         " (from versions: none)\n"
     )
-    message = fetch.explain_pip_failure(stderr, TARGET)
+    message = pip_errors.explain_pip_failure(stderr, TARGET)
     assert message.startswith("numpy (needed by widgetpkg) has no pure-Python wheel")
 
 
 def test_a_version_without_a_worker_wheel_lists_the_versions_that_have_one() -> None:
     stderr = "ERROR: Could not find a version that satisfies the requirement tblib==0.1 (from versions: 3.1.0, 3.2.2)\n"
-    message = fetch.explain_pip_failure(stderr, TARGET)
+    message = pip_errors.explain_pip_failure(stderr, TARGET)
     assert "no version of tblib matching 'tblib==0.1'" in message
     assert "3.1.0, 3.2.2" in message
 
@@ -310,7 +311,84 @@ def test_no_network_is_not_mistaken_for_a_missing_wheel() -> None:
         "WARNING: Retrying ... NewConnectionError: Failed to establish a new connection\n"
         "ERROR: Could not find a version that satisfies the requirement numpy (from versions: none)\n"
     )
-    assert fetch.explain_pip_failure(stderr, TARGET).startswith("cannot reach the package index")
+    assert pip_errors.explain_pip_failure(stderr, TARGET).startswith("cannot reach the package index")
+
+
+@pytest.fixture
+def local_index(sources: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of wheels that real pip uses as its only index (no config file, no other index)."""
+    index = sources.tmp / "index"
+    index.mkdir()
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    monkeypatch.setattr(fetch, "pip_download", REAL_PIP_DOWNLOAD)
+    return index
+
+
+def make_sdist(folder: Path, name: str, version: str) -> Path:
+    path = folder / f"{name}-{version}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        data = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        member = tarfile.TarInfo(f"{name}-{version}/PKG-INFO")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    return path
+
+
+def test_a_dependency_that_cannot_run_in_the_browser_is_named_with_the_package_that_needs_it(
+    sources: SimpleNamespace, local_index: Path
+) -> None:
+    # two releases of the widget package, as on PyPI: pip backtracks and says ResolutionImpossible
+    make_wheel(local_index, "plotwidget", "1.0", requires=("fastcalc>=2",))
+    make_wheel(local_index, "plotwidget", "1.1", requires=("fastcalc>=2",))
+    make_wheel(local_index, "fastcalc", "2.0", tag="cp311-cp311-manylinux_2_28_x86_64")
+    make_sdist(local_index, "fastcalc", "2.1")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("plotwidget",))
+    message = str(error.value)
+    assert message.startswith("fastcalc (needed by plotwidget) has no pure-Python wheel"), message
+    assert "pyemscripten_2026_0_wasm32 or 'any'" in message
+    assert "mode='server'" in message and "drop plotwidget from packages" in message
+    assert "conflict" not in message
+
+
+def test_a_dependency_whose_matching_versions_cannot_run_in_the_browser_lists_those_that_can(
+    sources: SimpleNamespace, local_index: Path
+) -> None:
+    make_wheel(local_index, "plotwidget", "1.0", requires=("fastcalc>=2",))
+    make_wheel(local_index, "plotwidget", "1.1", requires=("fastcalc>=2",))
+    make_wheel(local_index, "fastcalc", "1.4")  # pure Python until 2.0
+    make_wheel(local_index, "fastcalc", "2.0", tag="cp311-cp311-manylinux_2_28_x86_64")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("plotwidget",))
+    message = str(error.value)
+    assert message.startswith("no version of fastcalc (needed by plotwidget) matching 'fastcalc>=2' has a wheel"), message
+    assert "versions that have one: 1.4" in message and "mode='server'" in message
+
+
+def test_a_version_conflict_shows_pips_reason(sources: SimpleNamespace, local_index: Path) -> None:
+    make_wheel(local_index, "alpha", "1.0", requires=("shared==1.0",))
+    make_wheel(local_index, "beta", "1.0", requires=("shared>=2",))
+    make_wheel(local_index, "shared", "1.0")
+    make_wheel(local_index, "shared", "2.0")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("alpha", "beta"))
+    message = str(error.value)
+    assert "alpha 1.0 depends on shared==1.0" in message and "beta 1.0 depends on shared>=2" in message, message
+    assert "pinned" not in message  # the stack's pins have nothing to do with it
+    assert "no pure-Python wheel" not in message
+
+
+def test_a_conflict_with_a_pin_of_the_worker_stack_names_the_pin(sources: SimpleNamespace, local_index: Path) -> None:
+    make_wheel(local_index, "oldwidget", "1.0", requires=("comm<0.2",))
+    make_wheel(local_index, "comm", "0.1.4")
+    make_wheel(local_index, "comm", "0.2.3")
+    with pytest.raises(DistError) as error:
+        build(sources, sources.tmp / "dist", ("oldwidget",))
+    message = str(error.value)
+    assert "oldwidget 1.0 depends on comm<0.2" in message and "comm==0.2.3" in message, message
+    assert "pinned worker stack" in message
 
 
 # ---------------------------------------------------------------- build_dist on fakes
@@ -513,15 +591,65 @@ def test_app_packages_are_read_from_the_app_state(tmp_path: Path, monkeypatch: p
         cli.app_packages("widget_app")
 
 
+MISSING = "The browser's Python distribution is missing"
+
+
+def write_app(folder: Path) -> str:
+    """An app whose distribution would be `folder/dist`, which does not exist yet; returns its APP."""
+    (folder / "nodist_app.py").write_text(
+        "from pathlib import Path\n"
+        "from fasthtml.common import P, fast_app\n"
+        "from fh_anywidget import AnyWidgetHost\n"
+        "app, rt = fast_app(default_hdrs=False, pico=False)\n"
+        "host = AnyWidgetHost(app, dist_dir=Path(__file__).parent / 'dist')\n"
+        "rt('/')(lambda: P('hello'))\n"
+    )
+    return "nodist_app:app"
+
+
+def test_an_app_without_its_dist_warns_when_imported_to_serve(tmp_path: Path) -> None:
+    write_app(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "py")}
+    result = subprocess.run([sys.executable, "-c", "import nodist_app"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"[fh-anywidget] {MISSING}" in result.stderr and "fh-anywidget dist module:app" in result.stderr
+
+
+def test_build_of_an_app_without_its_dist_says_so_once_as_its_error(tmp_path: Path) -> None:
+    result = run_cli("build", write_app(tmp_path), "--out", str(tmp_path / "site"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"fh-anywidget: error: {MISSING}"), result.stderr
+    assert result.stderr.count(MISSING) == 1, result.stderr  # not also as a warning while importing the app
+
+
+@pytest.mark.slow
+def test_dist_of_an_app_does_not_warn_that_the_dist_it_builds_is_missing(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    result = run_real_dist(tmp_path / "dist", app, "--no-snapshot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert MISSING not in result.stderr and "[fh-anywidget]" not in result.stderr, result.stderr
+    again = run_real_dist(tmp_path / "dist", app, "--no-snapshot", cwd=tmp_path)  # a dist without a snapshot now
+    assert again.returncode == 0, again.stderr
+    assert "[fh-anywidget]" not in again.stderr, again.stderr
+    site = run_cli("build", app, "--out", str(tmp_path / "site"), cwd=tmp_path)
+    assert site.returncode == 0, site.stderr
+    assert "[fh-anywidget]" not in site.stderr, site.stderr  # the build says it in its own words, once:
+    assert site.stderr.count("without its memory snapshot") == 1, site.stderr
+    assert "again, then this build" in site.stderr
+
+
 # ---------------------------------------------------------------- the real thing
 
 
-def run_real_dist(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m fh_anywidget dist` on the committed pins, with the repo's download cache."""
-    cache = REPO / "build" / ".cache"
-    command = [sys.executable, "-m", "fh_anywidget", "dist", "--out", str(out), "--cache", str(cache), *args]
+def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`python -m fh_anywidget ARGS` in a fresh process (nothing imported before), in `cwd`."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "py")}
-    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env)
+    return subprocess.run([sys.executable, "-m", "fh_anywidget", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def run_real_dist(out: Path, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`python -m fh_anywidget dist` on the committed pins, with the repo's download cache."""
+    return run_cli("dist", "--out", str(out), "--cache", str(REPO / "build" / ".cache"), *args, cwd=cwd)
 
 
 @pytest.mark.slow

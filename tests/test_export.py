@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -22,10 +23,25 @@ def tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def build(out: Path, *args: str, app: str = "examples.static.app:app") -> subprocess.CompletedProcess[str]:
+def build(out: Path, *args: str, app: str = "examples.static.app:app", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     # a fresh process each time: nothing left over from an earlier build (module caches, key counters)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "py")])}
     return subprocess.run([sys.executable, "-m", "fh_anywidget", "build", app, "--out", str(out), *args],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def write_app(folder: Path, fast_app_call: str) -> str:
+    """An app made with `fast_app_call`, its pages holding a worker-mode Counter; returns its APP."""
+    (folder / "readme_app.py").write_text(
+        "from fasthtml.common import *\n"
+        "from examples.widgets import Counter\n"
+        "from fh_anywidget import AnyWidgetHost\n"
+        f"app, rt = {fast_app_call}\n"
+        f"host = AnyWidgetHost(app, dist_dir={str(DIST)!r})\n"
+        "rt('/')(lambda: Titled('Home', host.widget(Counter, value=3), A('About', href='/about')))\n"
+        "rt('/about')(lambda: Titled('About', P('A page without widgets')))\n"
+    )
+    return "readme_app:app"
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +103,40 @@ def test_a_bad_base_url_is_refused_with_an_example(base: str, tmp_path: Path, ca
     assert main(["build", "examples.static.app:app", "--out", str(tmp_path / "x"), "--base-url", base]) == 1
     err = capsys.readouterr().err
     assert repr(base) in err and "'/my-repo/'" in err
+
+
+CANONICAL = re.compile(r'<link rel="canonical" href="([^"]*)">')
+
+
+@pytest.mark.parametrize("base", ["/my-repo/", "https://you.github.io/my-repo/"])
+def test_the_readme_app_line_exports_as_is_and_its_canonical_links_name_the_published_pages(base: str, tmp_path: Path) -> None:
+    app = write_app(tmp_path, "fast_app(default_hdrs=False, pico=False)")  # README: for pages that need no network
+    result = build(tmp_path / "site", "--base-url", base, app=app, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    home, about = ((tmp_path / "site" / name).read_text() for name in ("index.html", "about/index.html"))
+    assert "testserver" not in home + about
+    if base.startswith("https://"):
+        assert CANONICAL.findall(home) == ["https://you.github.io/my-repo/"]
+        assert CANONICAL.findall(about) == ["https://you.github.io/my-repo/about/"]
+        assert "canonical" not in result.stderr
+    else:  # no site URL to name: left out, and the build says why and how to have it
+        assert "canonical" not in home + about
+        note = 'note: left out the pages\' <link rel="canonical">'
+        assert result.stderr.count(note) == 1, result.stderr
+        assert "--base-url, e.g. https://you.github.io/my-repo/" in result.stderr
+
+
+def test_an_app_with_fasthtmls_default_headers_exports_as_is(tmp_path: Path) -> None:
+    app = write_app(tmp_path, "fast_app()")  # README's Use section: htmx, Pico and FastHTML's helpers from CDNs
+    cache = str(ROOT / "build" / ".cache")
+    result = build(tmp_path / "site", "--base-url", "https://you.github.io/my-repo/", "--cache", cache, app=app, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    home = (tmp_path / "site" / "index.html").read_text()
+    assert "cdn.jsdelivr.net" not in home and "testserver" not in home
+    assert '<script src="/my-repo/_fhaw/vendor/htmx-2.0.7.js"></script>' in home
+    assert '<link rel="stylesheet" href="/my-repo/_fhaw/vendor/pico-2.5.0.min.css">' in home
+    assert "Pico CSS" in (tmp_path / "site" / "_fhaw" / "vendor" / "pico-2.5.0.min.css").read_text()[:200]
+    assert CANONICAL.findall(home) == ["https://you.github.io/my-repo/"]
+    assert ("note: the page asks for https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css;"
+            " the export ships @anyblades/pico 2.5.0") in result.stderr
+    assert "left out https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js" in result.stderr

@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("app", metavar="APP", help="a FastHTML app as 'module:attr'")
     build.add_argument("--out", type=Path, default=Path("site"), help="output directory (default: %(default)s)")
-    build.add_argument("--base-url", default="/", help="the URL path the site is served under, e.g. /my-repo/ (default: /)")
+    build.add_argument("--base-url", default="/",
+                       help="the URL path the site is served under, e.g. /my-repo/ (default: /), or its full URL, "
+                            "e.g. https://you.github.io/my-repo/, which the pages' canonical links then name")
     build.add_argument("--route", action="append", default=[], metavar="PATH",
                        help="a page to render besides the routes without path parameters (repeatable)")
     build.add_argument("--server-widgets", choices=("fail", "message"), default="fail",
@@ -107,14 +109,18 @@ def app_packages(spec: str) -> list[str]:
 
 
 def load_app(spec: str) -> object:
-    """Import the app named 'module:attr' (from the current folder)."""
+    """Import the app named 'module:attr' (from the current folder), to build from it: its
+    AnyWidgetHost does not warn that the distribution is missing or stale (host.building)."""
+    from .host import building  # noqa: PLC0415 (FastHTML is imported only for an app)
+
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise DistError(f"APP {spec!r} is not 'module:attr' (e.g. 'main:app')")
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
     try:
-        module = importlib.import_module(module_name)
+        with building():
+            module = importlib.import_module(module_name)
     except ImportError as error:
         raise DistError(f"cannot import {module_name!r} for APP {spec!r} ({error}); run from the app's folder") from None
     try:

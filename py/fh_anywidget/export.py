@@ -2,7 +2,7 @@
 
 The app's GET pages are rendered (in process, with Starlette's test client) to ``index.html``
 files; beside them go the page runtime, the Pyodide distribution, the widget bundles, a local
-htmx in place of FastHTML's CDN copy, ``.nojekyll`` and a service worker that precaches the
+htmx and Pico CSS in place of FastHTML's CDN copies (vendor.py), ``.nojekyll`` and a service worker that precaches the
 site so a second visit works offline. Every URL starts with the base URL the site is built for.
 Building twice gives identical files: nothing random, no build time, sorted names.
 """
@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import shutil
-import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,17 +21,18 @@ from typing import Any
 from fasthtml.common import Div
 
 from .dist.errors import DistError
-from .dist.fetch import fetch_npm_package
-from .dist.pins import NpmPin
+from .snapshot import REBUILD
+from .vendor import find_vendored, vendored_file
 
 SW_FILE = "fhaw-sw.js"
-# FastHTML's default headers load htmx from a CDN; the export ships this pinned npm copy instead.
-HTMX = NpmPin("htmx.org", "2.0.7", "sha512-YiJqF3U5KyO28VC5mPfehKJPF+n1Gni+cupK+D69TF0nm7wY6AXn3a4mPWIikfAXtl1u1F1+ZhSCS7KT8pVmqA==")
-_HTMX_URL = re.compile(r"^https://(cdn\.jsdelivr\.net/npm|unpkg\.com)/htmx\.org@2[^/]*/dist/htmx(\.min)?\.js$")
 # FastHTML's other default helpers live only on GitHub (no registry copy to pin): the export drops them.
 _DROPPED = re.compile(r"^https://cdn\.jsdelivr\.net/gh/(answerdotai/fasthtml-js|answerdotai/surreal|gnat/css-scope-inline)@")
 _LOADING_TAG = re.compile(r"<script\b[^>]*>\s*</script>|<(?:link|img|iframe|source|audio|video|embed)\b[^>]*>", re.I)
 _ATTR_URL = re.compile(r"""\b(src|href)\s*=\s*(["'])([^"']*)\2""", re.I)
+_CANONICAL = re.compile(r"""\brel\s*=\s*(["']?)canonical\1""", re.I)
+_REQUEST_HOST = "testserver"  # the build asks for its pages there (Starlette's test client): FastHTML's canonical links name it
+_REQUEST_ORIGIN = re.compile(rf"^https?://{re.escape(_REQUEST_HOST)}(?=/|$)")
+_SITE_URL = re.compile(r"^(https?://[^/?#\s\"']+)(/.*)?$")
 _LOCAL_ATTR = re.compile(r"""(\s(?:href|src|action|hx-get|hx-post|hx-put|hx-patch|hx-delete|data-hx-get|data-hx-post)=)(["'])/(?!/)""")
 
 FILE_MESSAGE_SCRIPT = """<script>
@@ -62,6 +62,7 @@ class Export:
 
     base_url: str
     server_widgets: str = "fail"  # or "message"
+    site_url: str | None = None  # the absolute URL of base_url, when --base-url gave one
     page: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -77,10 +78,16 @@ class Export:
                    data_fh_anywidget_target=target)
 
 
-def normalize_base(base_url: str) -> str:
-    if not base_url.startswith("/") or "//" in base_url or any(c in base_url for c in "?#\"' "):
-        raise ExportError(f"--base-url {base_url!r} must be a URL path such as '/' or '/my-repo/'")
-    return base_url if base_url.endswith("/") else base_url + "/"
+def parse_base_url(base_url: str) -> tuple[str, str | None]:
+    """`--base-url` as (the URL path, the site's absolute URL or None): '/my-repo/' gives
+    ('/my-repo/', None), 'https://you.github.io/my-repo/' gives ('/my-repo/', that URL)."""
+    site = _SITE_URL.match(base_url)
+    path = (site[2] or "/") if site else base_url
+    if not path.startswith("/") or "//" in path or any(c in path for c in "?#\"' "):
+        raise ExportError(f"--base-url {base_url!r} must be a URL path such as '/' or '/my-repo/', or the site's "
+                          "full URL such as 'https://you.github.io/my-repo/'")
+    path = path if path.endswith("/") else path + "/"
+    return path, site[1] + path if site else None
 
 
 def page_routes(app: Any, host_prefix: str, extra: Sequence[str] = ()) -> list[str]:
@@ -106,6 +113,11 @@ def page_file(path: str) -> str:
     return clean if "." in clean.rsplit("/", 1)[-1] else clean + "/index.html"
 
 
+def file_url(name: str) -> str:
+    """The URL of a site's file, relative to the base URL: 'a/index.html' -> 'a/', 'index.html' -> ''."""
+    return name[: -len("index.html")] if name == "index.html" or name.endswith("/index.html") else name
+
+
 def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str] = (), server_widgets: str = "fail",
                cache: Path | None = None, report: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Write the static site of `app` into `out`; return a summary (pages, files, bytes, version)."""
@@ -118,13 +130,16 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
         raise ExportError(host.dist_problem or "the browser's Python distribution is missing; run `fh-anywidget dist module:app`")
     if server_widgets not in ("fail", "message"):
         raise ExportError(f"--server-widgets {server_widgets!r} must be 'fail' or 'message'")
-    base = normalize_base(base_url)
+    base, site_url = parse_base_url(base_url)
     prefix = base + host.prefix.lstrip("/")
-    export = Export(base, server_widgets)
+    export = Export(base, server_widgets, site_url=site_url)
+    if host.snapshot.problem:
+        problem = host.snapshot.problem.replace(REBUILD, "run `fh-anywidget dist module:app` again, then this build")
+        export.notes.append(f"note: the site's worker will boot without its memory snapshot (slower first loads): {problem}")
     host.set_public_prefix(prefix, serviceWorker={"url": base + SW_FILE, "scope": base})
     files: dict[str, bytes | Path] = {".nojekyll": b""}
     with host.static_render(export) as next_page:
-        client = TestClient(app, raise_server_exceptions=True)
+        client = TestClient(app, base_url=f"http://{_REQUEST_HOST}", raise_server_exceptions=True)
         for path in page_routes(app, host.prefix, routes):
             export.page = path
             next_page()
@@ -149,7 +164,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
 
 
 def localize(html: str, base: str, prefix: str, export: Export, files: dict[str, bytes | Path], cache: Path | None) -> str:
-    """The page with local htmx, FastHTML's GitHub-only helpers dropped, app links under `base`,
+    """The page with local htmx and Pico, FastHTML's GitHub-only helpers dropped, app links under `base`,
     and the file:// message; fails naming any other resource loaded from outside the site."""
 
     def fix_tag(match: re.Match[str]) -> str:
@@ -158,11 +173,15 @@ def localize(html: str, base: str, prefix: str, export: Export, files: dict[str,
         url = url_match.group(3) if url_match else ""
         if not re.match(r"^(https?:)?//", url):
             return tag
-        if _HTMX_URL.match(url):
-            name = f"vendor/htmx-{HTMX.version}.js"
-            files[f"{prefix.removeprefix(base)}/{name}"] = htmx_file(cache)
-            if f"@{HTMX.version}/" not in url:
-                export.notes.append(f"note: the page asks for {url}; the export ships htmx {HTMX.version}")
+        if _CANONICAL.search(tag) and _REQUEST_ORIGIN.match(url):
+            return canonical_link(tag, url, export)
+        found = find_vendored(url)
+        if found:
+            vendored, file = found
+            name = f"vendor/{vendored.site_name(file)}"
+            files[f"{prefix.removeprefix(base)}/{name}"] = vendored_file(vendored, file, cache)
+            if f"@{vendored.pin.version}/" not in url:
+                export.notes.append(f"note: the page asks for {url}; the export ships {vendored.pin.package} {vendored.pin.version}")
             return tag.replace(url, f"{prefix}/{name}")
         if _DROPPED.match(url):
             export.notes.append(f"note: left out {url} (FastHTML's default helper, published only on GitHub); "
@@ -182,14 +201,16 @@ def localize(html: str, base: str, prefix: str, export: Export, files: dict[str,
     return html.replace("<head>", "<head>" + script, 1) if "<head>" in html else script + html
 
 
-def htmx_file(cache: Path | None) -> bytes:
-    """htmx.js from the pinned npm package (fetched once into the cache, integrity-checked)."""
-    tarball = fetch_npm_package(HTMX, cache or Path("build/.cache"))
-    with tarfile.open(tarball) as tar:
-        member = tar.extractfile("package/dist/htmx.js")
-        if member is None:
-            raise ExportError(f"{HTMX.spec} has no dist/htmx.js")
-        return member.read()
+def canonical_link(tag: str, url: str, export: Export) -> str:
+    """FastHTML's `<link rel="canonical">` (the URL the page was requested at: the build's test
+    client) pointed at the page on the published site, or left out when the build has no site URL."""
+    if export.site_url is None:
+        export.notes.append(
+            'note: left out the pages\' <link rel="canonical"> (FastHTML writes the URL the page was requested '
+            "at, and a build knows only the path of the published site); to have it, pass the site's full URL "
+            "as --base-url, e.g. https://you.github.io/my-repo/ (or make the app with fast_app(canonical=False) to have none)")
+        return ""
+    return tag.replace(url, export.site_url + file_url(page_file(export.page)))
 
 
 def _digest(value: bytes | Path) -> str:
@@ -204,7 +225,7 @@ def service_worker(base: str, module: str, files: dict[str, bytes | Path]) -> st
     for name in sorted(files):
         if name == ".nojekyll" or name.endswith(".whl"):
             continue  # wheels only serve the slow boot (without the snapshot): cached when fetched
-        urls.append(base + (name[: -len("index.html")] if name.endswith("index.html") else name))
+        urls.append(base + file_url(name))
     config = json.dumps({"version": version, "files": urls}, sort_keys=True, indent=1)
     return (f"// The service worker of a site exported by `fh-anywidget build` (generated: do not edit).\n"
             f'import {{ serve }} from "./{module}";\n\nserve(self, {config});\n')

@@ -20,6 +20,7 @@ import secrets
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -42,6 +43,19 @@ log = logging.getLogger("fh_anywidget")
 MODES = ("worker", "server")
 _NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_building = ContextVar("fh_anywidget_building", default=False)
+
+
+@contextlib.contextmanager
+def building() -> Iterator[None]:
+    """While `fh-anywidget dist`/`build` import an app: its hosts keep what is wrong with the
+    distribution (``dist_problem``, ``snapshot``) but do not log it, since the command is about to
+    build the distribution, or checks it and says so in its own words."""
+    token = _building.set(True)
+    try:
+        yield
+    finally:
+        _building.reset(token)
 
 
 class WidgetSpecError(ValueError):
@@ -153,7 +167,7 @@ class AnyWidgetHost:
 
     # -- the Pyodide distribution -------------------------------------------------
     def load_dist(self) -> None:
-        """Read ``fh-anywidget dist``'s output; remember (and log) what is wrong with it, if anything."""
+        """Read ``fh-anywidget dist``'s output; remember (and log, unless `building`) what is wrong with it."""
         manifest_file = self.dist_dir / "fh-anywidget.json"
         fix = "run `fh-anywidget dist module:app` (module:app names this FastHTML app) to build it"
         if not manifest_file.is_file():
@@ -167,10 +181,10 @@ class AnyWidgetHost:
             )
             self.dist = AssetDir("pyodide", self.dist_dir, digest=str(self.manifest.get("hash") or ""))
             self.snapshot = check_snapshot(self.dist_dir, self.manifest, kernel_hash())
-            if self.snapshot.problem:
+            if self.snapshot.problem and not _building.get():
                 log.warning("[fh-anywidget] the worker will boot without its memory snapshot (slower first loads): %s",
                             self.snapshot.problem)
-        if self.dist_problem:
+        if self.dist_problem and not _building.get():
             log.warning("[fh-anywidget] %s", self.dist_problem)
 
     # -- URLs ---------------------------------------------------------------------

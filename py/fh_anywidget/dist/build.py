@@ -15,7 +15,6 @@ from packaging.utils import canonicalize_name
 from ..files import write_if_changed
 from .errors import DistError
 from .fetch import (
-    SERVER_MODE_HINT,
     download_extra_wheels,
     download_pinned_wheels,
     fetch_npm_package,
@@ -25,6 +24,7 @@ from .fetch import (
 from .lock import UNNEEDED, build_lock, dependency_order
 from .manifest import MANIFEST_NAME, Manifest, content_hash
 from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
+from .pip_errors import server_mode_hint
 from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from ..files import sha256_file
 from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel
@@ -137,9 +137,11 @@ def _select_extras(
         if wheel.name in stack_names or (wheel.name in UNNEEDED and wheel.name not in roots):
             continue
         if not is_worker_wheel(wheel.path.name, target):
+            asked = wheel.name if wheel.name in roots or not roots else " or ".join(sorted(roots))
+            needed_by = "" if asked == wheel.name else f" (a dependency of {asked})"
             raise DistError(
-                f"{wheel.name} has no pure-Python wheel ({wheel.path.name} is compiled for another"
-                f" platform), so it cannot run in the browser worker offline; {SERVER_MODE_HINT}"
+                f"{wheel.name}{needed_by} has no pure-Python wheel ({wheel.path.name} is compiled for another"
+                f" platform), so it cannot run in the browser worker offline; {server_mode_hint(asked)}"
             )
         kept.append(wheel)
     return kept

@@ -1,8 +1,8 @@
 """Download what the dist is made of, through the ordinary clients, into a cache.
 
 The npm package comes from `npm pack` and is checked against its pinned integrity; wheels come
-from `pip download` for the worker's Python and platform. What is in the cache and verified is
-not downloaded again, so a warm build touches no network.
+from `pip download` for the worker's Python and platform (pip_worker.py). What is in the cache
+and verified is not downloaded again, so a warm build touches no network.
 """
 
 from __future__ import annotations
@@ -10,27 +10,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import shutil
 import subprocess
-import sys
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from .errors import DistError
 from .pins import NpmPin, WheelPin
 from ..files import sha256_file
+from .pip_worker import pip_download
 from .wheels import WorkerTarget
-
-SERVER_MODE_HINT = "run that widget with mode='server' or pick a pure-Python package"
-
 
 @dataclass(frozen=True)
 class NpmLock:
@@ -69,7 +64,7 @@ def npm_pack(spec: str, dest: Path) -> tuple[Path, str]:
 
 def fetch_npm_package(pin: NpmPin, cache: Path) -> Path:
     """The pinned npm tarball in `cache`, fetched unless it is already there and intact."""
-    tarball = cache / f"{pin.package}-{pin.version}.tgz"
+    tarball = cache / f"{pin.package.removeprefix('@').replace('/', '-')}-{pin.version}.tgz"  # as npm pack names it
     if not (tarball.is_file() and npm_integrity(tarball) == pin.integrity):
         tarball, _ = npm_pack(pin.spec, cache)
     actual = npm_integrity(tarball)
@@ -105,93 +100,6 @@ def read_npm_lock(text: bytes) -> NpmLock:
     if "python" not in info or "abi_version" not in info:
         raise DistError("the npm package's pyodide-lock.json names no python/abi_version; is the pin a Pyodide release?")
     return NpmLock(data, WorkerTarget(python=info["python"], abi_version=info["abi_version"]))
-
-
-PIP_FOR_WORKER = """
-import json, sys
-from pip._vendor.packaging import markers
-worker = json.loads(sys.argv.pop(1))
-here = markers.default_environment
-markers.default_environment = lambda: {**here(), **worker}
-from pip._internal.cli.main import main
-sys.exit(main(sys.argv[1:]))
-"""
-"""`python -c PIP_FOR_WORKER MARKERS_JSON pip-args...`: pip, with PEP 508 markers evaluated in the
-worker's environment (pip evaluates every marker through its vendored `default_environment`)."""
-
-
-def pip_download(
-    requirements: Sequence[str], target: WorkerTarget, dest: Path, *, extra_args: Sequence[str] = ()
-) -> None:
-    """`pip download` wheels for the worker into `dest`; a failure raises a `DistError` that says why.
-
-    Dependency markers are evaluated for the worker (`sys_platform == "emscripten"`, its Python
-    version), not for this machine: pip's `--platform` flags choose wheels but leave markers to
-    the running interpreter, so a release that needs a package only off Emscripten (IPython 9.13+:
-    `psutil; sys_platform != "emscripten"`) would look uninstallable and pip would fall back to an
-    older one.
-    """
-    dest.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-c", PIP_FOR_WORKER, json.dumps(target.marker_environment()),
-        "download", "--disable-pip-version-check", "--no-input",
-        "--quiet", *target.pip_flags(), "--dest", str(dest), *extra_args, *requirements,
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise DistError(explain_pip_failure(result.stderr, target))
-
-
-def explain_pip_failure(stderr: str, target: WorkerTarget) -> str:
-    """Turn pip's error output into one message that names the package and says what to do."""
-    if re.search(r"NewConnectionError|Failed to establish|Temporary failure in name resolution", stderr):
-        return (
-            "cannot reach the package index to download wheels; build once with network access"
-            " (the cache keeps them), or pass --cache pointing at a filled cache"
-        )
-    if "DO NOT MATCH THE HASHES" in stderr:
-        names = re.findall(r"^\s+(\S+?)==\S+ from ", stderr, flags=re.MULTILINE)
-        return (
-            f"the downloaded wheel of {', '.join(names) or 'a pinned package'} does not match the"
-            " sha256 in the pin file; run `fh-anywidget pin` if the pins are out of date"
-        )
-    match = re.search(
-        r"satisfies the requirement (?P<req>.+?)(?: \(from (?P<parent>[^)]+)\))? \(from versions: (?P<versions>[^)]*)\)",
-        stderr,
-    )
-    if match:
-        requirement = match["req"].strip()
-        name = _requirement_name(requirement)
-        needed_by = f" (needed by {match['parent']})" if match["parent"] else ""
-        if match["versions"].strip() == "none":
-            return (
-                f"{name}{needed_by} has no pure-Python wheel (none for Python {target.python_short}"
-                f" on {target.platform} or 'any'), so it cannot run in the browser worker offline;"
-                f" {SERVER_MODE_HINT}. If the name is misspelled, check it on PyPI."
-            )
-        return (
-            f"no version of {name}{needed_by} matching {requirement!r} has a wheel the browser worker"
-            f" can use; versions that have one: {match['versions'].strip()}. Change the version,"
-            f" or {SERVER_MODE_HINT}"
-        )
-    if "ResolutionImpossible" in stderr or "conflicting dependencies" in stderr:
-        return (
-            "the packages conflict with the pinned worker stack (anywidget and its dependencies keep"
-            " their pinned versions):\n" + _error_lines(stderr)
-        )
-    return "pip could not download the wheels:\n" + _error_lines(stderr)
-
-
-def _requirement_name(text: str) -> str:
-    try:
-        return Requirement(text).name
-    except InvalidRequirement:
-        return text
-
-
-def _error_lines(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("WARNING")]
-    return "\n".join(lines[-12:])
 
 
 def _wheel_key(file_name: str) -> tuple[str, Version]:

@@ -104,7 +104,8 @@ def write_pins(
     worker's Python and platform, read from the package's own lock.
     """
     # Imported here: fetch imports this module.
-    from .fetch import fetch_npm_package, npm_pack, pip_download, read_npm_files, read_npm_lock
+    from .fetch import fetch_npm_package, npm_pack, read_npm_files, read_npm_lock
+    from .pip_worker import pip_download
     from .lock import UNNEEDED
     from ..files import sha256_file
     from .wheels import read_wheel
