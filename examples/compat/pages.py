@@ -49,7 +49,12 @@ FIXTURES: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("css-path", "_css as a Path", w.CssPath, {}),
     ("css-url", "_css as a URL", w.CssUrl, {"base": "{base}"}),
     ("layout", "a class that overrides layout", w.OwnLayout, {}),
+    # these two fail by design (they reach for the internet): their errors must say so
+    ("offline-import", "an _esm that imports a module from a CDN (fails offline)", w.CdnImport, {}),
+    ("offline-wasm", "a render that fetches a wasm file from a CDN (fails offline)", w.CdnWasm, {}),
 ]
+FAILING = ("offline-import", "offline-wasm")
+"""The sections whose widgets fail on purpose: every other fixture shows no error."""
 MANY = 50
 STATIC_DIRS = (w.ESM, w.CSS)
 
