@@ -5,6 +5,7 @@
 
 import { listenForDevChanges } from "./dev-reload.js";
 import { WidgetManager } from "./manager.js";
+import { watchOutsideRequests } from "./offline.js";
 import { createWorkerTransport, takeEarlyWorker } from "./transport-worker.js";
 import { createWebSocketTransport } from "./transport-ws.js";
 import { ensureStyles, logError, showConnection, showError } from "./ui.js";
@@ -220,6 +221,7 @@ export function registerServiceWorker(config, nav, ready = Promise.resolve(), ma
 function autostart() {
   const w = /** @type {any} */ (window);
   if (w.fhAnywidget) return; // the runtime was included twice: keep the first
+  watchOutsideRequests(window); // so that a widget's failed load of an outside URL names it
   const scriptURL = import.meta.url;
   /** @type {RuntimeConfig} */
   let config = {};

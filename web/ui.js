@@ -1,6 +1,8 @@
 // What the runtime itself shows in a placeholder: boot progress and error boxes.
 // @ts-check
 
+import { outsideRequests } from "./offline.js";
+
 /** @typedef {import("./protocol.js").ErrorInfo} ErrorInfo */
 
 const STYLE_ID = "fh-anywidget-styles";
@@ -82,18 +84,63 @@ export function toErrorInfo(err) {
   return { type: "Error", message, traceback: "" };
 }
 
+/** Errors already explained (web/offline.js), so that every view and log line of one says the same. */
+const explainedErrors = new WeakMap();
+
+/**
+ * `err` as `{type, message, traceback}`, explained if it is a failed load of an outside URL.
+ * @param {unknown} err
+ * @returns {{info: ErrorInfo, explained: boolean}}
+ */
+function describeError(err) {
+  const keyed = err !== null && typeof err === "object";
+  const known = keyed ? explainedErrors.get(err) : undefined;
+  if (known) return { info: known, explained: true };
+  const info = toErrorInfo(err);
+  const explained = outsideRequests.explain(info);
+  if (explained && keyed) explainedErrors.set(err, explained);
+  return { info: explained ?? info, explained: Boolean(explained) };
+}
+
+/**
+ * Call `then` with `err` explained, if its explanation comes after it (a policy report can
+ * follow the rejection it explains).
+ * @param {unknown} err @param {ErrorInfo} info @param {(explained: ErrorInfo) => void} then
+ */
+function explainLater(err, info, then) {
+  outsideRequests.whenExplained(info, (explained) => {
+    if (err !== null && typeof err === "object") explainedErrors.set(err, explained);
+    then(explained);
+  });
+}
+
 /**
  * Show an error in `container`: a visible box with the message and the traceback. A box of
- * the same `source` already there is replaced, so one failure shows once.
+ * the same `source` already there is replaced, so one failure shows once. An error that says a
+ * load failed names the outside URL that was tried, once that is known (web/offline.js).
  * @param {HTMLElement} container
  * @param {unknown} err
  * @param {{source?: string, dismissible?: boolean}} [options]
  * @returns {HTMLElement} the box
  */
 export function showError(container, err, { source = "runtime", dismissible = false } = {}) {
-  const doc = container.ownerDocument;
-  const info = toErrorInfo(err);
+  const { info, explained } = describeError(err);
   clearErrors(container, source);
+  const box = errorBox(container.ownerDocument, info, source, dismissible);
+  container.prepend(box);
+  if (!explained) {
+    explainLater(err, info, (later) => {
+      if (box.isConnected) box.replaceWith(errorBox(container.ownerDocument, later, source, dismissible));
+    });
+  }
+  return box;
+}
+
+/**
+ * @param {Document} doc @param {ErrorInfo} info @param {string} source @param {boolean} dismissible
+ * @returns {HTMLElement}
+ */
+function errorBox(doc, info, source, dismissible) {
   const box = doc.createElement("div");
   box.className = "fh-anywidget-error";
   box.setAttribute("role", "alert");
@@ -122,7 +169,6 @@ export function showError(container, err, { source = "runtime", dismissible = fa
     pre.textContent = detail;
     box.append(pre);
   }
-  container.prepend(box);
   return box;
 }
 
@@ -137,13 +183,15 @@ export function clearErrors(container, source) {
 }
 
 /**
- * Log an error with the runtime's prefix.
+ * Log an error with the runtime's prefix (explained as `showError` explains it; an explanation
+ * that comes later is logged when it comes).
  * @param {string} where  What failed ("loading the _esm of counter").
  * @param {unknown} err
  */
 export function logError(where, err) {
-  const info = toErrorInfo(err);
+  const { info, explained } = describeError(err);
   console.error(`[fh-anywidget] ${where}: ${info.type}: ${info.message}${info.traceback ? `\n${info.traceback}` : ""}`);
+  if (!explained) explainLater(err, info, (later) => console.error(`[fh-anywidget] ${where}: ${later.type}: ${later.message}`));
 }
 
 /**

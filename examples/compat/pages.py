@@ -53,7 +53,12 @@ FIXTURES: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("late-factory", "first render sees what a factory set after making the widget", w.late_data_factory, {}),
     ("render-asks", "a render that awaits Python's reply to model.send", w.RenderAsks, {}),
     ("initialize-invokes", "an initialize that awaits experimental.invoke", w.InitializeInvokes, {}),
+    # these two fail by design (they reach for the internet): their errors must say so
+    ("offline-import", "an _esm that imports a module from a CDN (fails offline)", w.CdnImport, {}),
+    ("offline-wasm", "a render that fetches a wasm file from a CDN (fails offline)", w.CdnWasm, {}),
 ]
+FAILING = ("offline-import", "offline-wasm")
+"""The sections whose widgets fail on purpose: every other fixture shows no error."""
 MANY = 50
 STATIC_DIRS = (w.ESM, w.CSS)
 

@@ -420,3 +420,27 @@ class InitializeInvokes(anywidget.AnyWidget):
     def first_rows(self, msg: dict[str, Any], buffers: list[memoryview]) -> tuple[dict[str, Any], list[bytes]]:
         self.loaded = int(msg["limit"])
         return {"rows": [f"row {i}" for i in range(self.loaded)]}, []
+
+
+# -- front ends that reach for the internet (they fail on a site that runs offline) ------
+
+CDN_MODULE = "https://cdn.jsdelivr.net/npm/d3-array@3.2.4/+esm"
+"""What esm/offline_import.js imports, as many published widgets import their libraries."""
+CDN_WASM = "https://cdn.jsdelivr.net/npm/sql.js@1.10.3/dist/sql-wasm.wasm"
+"""What esm/offline_wasm.js fetches in render."""
+OUTSIDE_URLS = (CDN_MODULE, CDN_WASM)
+"""The only requests beyond the site that the /compat page makes: they must fail, and the widgets'
+errors must name them (tests/browser/test_compat.py)."""
+
+
+class CdnImport(anywidget.AnyWidget):
+    """An ``_esm`` that imports a module from a CDN: offline, its import fails."""
+
+    _esm = ESM / "offline_import.js"
+
+
+class CdnWasm(anywidget.AnyWidget):
+    """A render that fetches a wasm file from a CDN: offline, the fetch fails."""
+
+    _esm = ESM / "offline_wasm.js"
+    url = traitlets.Unicode(CDN_WASM).tag(sync=True)

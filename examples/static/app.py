@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fasthtml.common import H1, A, Button, Div, Main, Nav, P, Title, fast_app
 
+from examples.compat.widgets import CdnImport, CdnWasm
 from examples.widgets import Counter, Echo
 from fh_anywidget import AnyWidgetHost
 
@@ -20,7 +21,7 @@ host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyod
 
 
 def nav():
-    return Nav(A("Home", href="/"), " ", A("Echo", href="/echo"))
+    return Nav(A("Home", href="/"), " ", A("Echo", href="/echo"), " ", A("Offline", href="/offline"))
 
 
 @rt("/")
@@ -36,6 +37,15 @@ def index():
 @rt("/echo")
 def echo():
     return Title("fh-anywidget static echo"), Main(nav(), H1("Echo"), Div(host.widget(Echo), id="echo"))
+
+
+@rt("/offline")
+def offline():
+    """Two widgets whose front ends reach for a CDN: what a visitor sees on a site that runs offline."""
+    return Title("fh-anywidget static: widgets that reach for the internet"), Main(
+        nav(), H1("Widgets that reach for the internet"),
+        P("Their front ends load files from a CDN, which a site that runs offline cannot do: each says which."),
+        Div(host.widget(CdnImport), id="cdn-import"), Div(host.widget(CdnWasm), id="cdn-wasm"))
 
 
 @rt("/hello")

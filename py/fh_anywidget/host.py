@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from . import bundles
 from .assets import AssetDir, Blob, bytes_response, file_response, not_found, web_dir
+from .csp import OfflinePolicyMiddleware
 from .dev import DevReload, hmr_enabled
 from .render import RenderContextMiddleware, current_render
 from .server import SCOPES, WidgetServer
@@ -107,6 +108,11 @@ class AnyWidgetHost:
         dev: hot reload in development for worker-mode widgets: the pages follow the changes of
             the widget files that anywidget watches. Default: on when ``ANYWIDGET_HMR=1``, as in
             anywidget (server-mode widgets get anywidget's own hot reload either way).
+        offline_csp: send the pages that carry widgets with a report-only Content-Security-Policy
+            that allows only the site itself (``fh_anywidget.csp.POLICY``). It blocks nothing; its
+            reports let a widget that fails to load a file from the internet name the URL in its
+            error. Not added where the app sends a report-only policy of its own. Default on;
+            ``False`` leaves every response's headers as the app made them.
     """
 
     def __init__(
@@ -127,6 +133,7 @@ class AnyWidgetHost:
         server_max_widgets_per_page: int = 256,
         server_targets: Iterable[type | Callable[..., Any] | str] = (),
         dev: bool | None = None,
+        offline_csp: bool = True,
     ) -> None:
         if not prefix.startswith("/") or prefix.endswith("/"):
             raise WidgetSpecError(f"[fh-anywidget] prefix {prefix!r} must start with '/' and not end with one, e.g. '/_fhaw'")
@@ -160,6 +167,8 @@ class AnyWidgetHost:
         app.router.routes.insert(0, self.server.route(prefix + "/ws"))
         if self.dev_reload is not None:
             app.router.routes.insert(0, Route(prefix + "/dev/events", self.dev_reload.events))
+        if offline_csp:
+            app.add_middleware(OfflinePolicyMiddleware)  # inside RenderContextMiddleware: it reads the render
         app.add_middleware(RenderContextMiddleware)
         self._runtime_tag = self.runtime_script()
         app.hdrs = [*app.hdrs, self._runtime_tag]
@@ -325,6 +334,7 @@ class AnyWidgetHost:
         starter = () if render is not None and render.worker_started else (self.early_start_script(),)
         if render is not None:
             render.worker_started = True
+            render.widgets += 1
         return Div(*starter, Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
                    data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
 
@@ -337,6 +347,8 @@ class AnyWidgetHost:
             return self.export.server_widget(spec_name)
         spec = {"mode": "server", "target": spec_name, "kwargs": kwargs,
                 **self.server.placeholder_spec(spec_name, kwargs, key=key, scope=scope)}
+        if (render := current_render()) is not None:
+            render.widgets += 1
         return Div(Div("Connecting…", cls="fh-anywidget-status"), cls="fh-anywidget",
                    data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
 

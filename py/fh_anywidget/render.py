@@ -26,6 +26,8 @@ class RenderContext:
     counts: Counter[str] = field(default_factory=Counter)
     worker_started: bool = False
     """Whether this page already has the inline worker starter (web/early.js)."""
+    widgets: int = 0
+    """How many widget placeholders the response carries (fh_anywidget.csp adds its policy then)."""
 
     def session_id(self) -> str:
         """The session's fh-anywidget id, made on first use; "" when the app keeps no sessions."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Page, Request
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
 
 BOOT_MS = 120_000
 """The first widget of a page waits for Pyodide to boot in a fresh worker (10-16 s seen on
@@ -28,16 +28,33 @@ def is_local(url: str) -> bool:
 
 @dataclass
 class NetworkGuard:
-    """Every request of one browser context; anything not local is aborted and remembered."""
+    """Every request of one browser context; anything not local is aborted and remembered.
+
+    ``expected``: outside URLs that the page is meant to try (fixtures that show what a visitor
+    with no network sees). They are aborted too, as "internet disconnected", but do not fail
+    the test; ``tried`` lists them."""
 
     seen: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
     reported: int = 0
+    expected: frozenset[str] = frozenset()
+    tried: list[str] = field(default_factory=list)
 
     def record(self, request: Request) -> None:
         self.seen.append(request.url)
-        if not is_local(request.url):
+        if request.url in self.expected:
+            self.tried.append(request.url)
+        elif not is_local(request.url):
             self.outside.append(request.url)
+
+    def abort(self, route: Route) -> None:
+        """Fail an outside request: an expected one as a visitor's offline browser would."""
+        route.abort("internetdisconnected" if route.request.url in self.expected else "blockedbyclient")
+
+    def guard(self, ctx: BrowserContext) -> None:
+        """Record every request of ``ctx`` (its workers' too) and fail every outside one."""
+        ctx.on("request", self.record)
+        ctx.route(lambda u: not is_local(u), self.abort)
 
     def check(self) -> None:
         """Raise for the outside requests not reported yet."""
@@ -62,18 +79,19 @@ def wait_ready(page: Page, timeout: float = BOOT_MS) -> None:
 @contextlib.contextmanager
 def booted_page(browser: Browser, url: str, results: Path, name: str,
                 setup: Callable[[BrowserContext], None] | None = None,
-                before_screenshot: str = "") -> Iterator[tuple[Page, list[str], NetworkGuard]]:
+                before_screenshot: str = "",
+                expected_outside: Collection[str] = ()) -> Iterator[tuple[Page, list[str], NetworkGuard]]:
     """A page of its own context at ``url``, guarded (outside requests fail and are recorded),
     once the runtime says every widget is drawn; yields (page, console lines, guard). At the
     end its full-page screenshot and console go to ``results/<name>.png`` and ``.log``.
     ``setup`` prepares the context (permissions, init scripts); ``before_screenshot`` is page
-    script run first (e.g. to stop a camera preview, which makes full-page screenshots fail)."""
-    guard = NetworkGuard()
+    script run first (e.g. to stop a camera preview, which makes full-page screenshots fail);
+    ``expected_outside``: the outside URLs the page is meant to try (see NetworkGuard)."""
+    guard = NetworkGuard(expected=frozenset(expected_outside))
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
     if setup:
         setup(ctx)
-    ctx.on("request", guard.record)
-    ctx.route(lambda u: not is_local(u), lambda route: route.abort("blockedbyclient"))
+    guard.guard(ctx)
     page = ctx.new_page()
     console: list[str] = []
     page.on("console", lambda m: console.append(f"console.{m.type}: {m.text}"))

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser_support import NetworkGuard, is_local
+from browser_support import NetworkGuard
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,8 +139,7 @@ def network_guard() -> NetworkGuard:
 def context(browser: Browser, network_guard: NetworkGuard) -> Iterator[BrowserContext]:
     """A fresh context (its own profile: no cache, no storage) guarded against outside requests."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
-    ctx.on("request", network_guard.record)  # sees the Web Worker's requests too
-    ctx.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
+    network_guard.guard(ctx)  # sees the Web Worker's requests too
     yield ctx
     ctx.close()
     network_guard.check()

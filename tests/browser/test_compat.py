@@ -18,6 +18,9 @@ from browser_support import BOOT_MS, STEP_MS, NetworkGuard, booted_page, wait_re
 from conftest import MODES, RESULTS
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from examples.compat.pages import FAILING
+from examples.compat.widgets import CDN_MODULE, CDN_WASM, OUTSIDE_URLS
+
 GREEN, BLUE = "rgb(0, 128, 0)", "rgb(0, 0, 255)"
 
 
@@ -39,7 +42,8 @@ class CompatPage:
 def compat(request: pytest.FixtureRequest, browser: Browser, server_url: str) -> Iterator[CompatPage]:
     mode = request.param
     url = server_url + ("/server" if mode == "server" else "") + "/compat"
-    with booted_page(browser, url, RESULTS, f"compat-{mode}") as (page, console, guard):
+    # two fixtures try the internet on purpose (OUTSIDE_URLS): those requests fail as offline
+    with booted_page(browser, url, RESULTS, f"compat-{mode}", expected_outside=OUTSIDE_URLS) as (page, console, guard):
         yield CompatPage(page, mode, console, guard)
 
 
@@ -417,8 +421,38 @@ def test_an_initialize_that_awaits_invoke_gets_the_response_and_the_update_befor
 
 
 def test_no_fixture_shows_an_error_and_the_console_has_no_page_errors(compat: CompatPage) -> None:
-    expect(compat.page.locator(".fh-anywidget-error")).to_have_count(0)
+    failing = ", ".join(f"#f-{name}" for name in FAILING)  # those fail on purpose (below)
+    expect(compat.page.locator(f"section:not({failing}) .fh-anywidget-error")).to_have_count(0)
+    expect(compat.page.locator(".fh-anywidget-error")).to_have_count(len(FAILING))
     assert not [line for line in compat.console if line.startswith("pageerror")], compat.console
+
+
+# -- a front end that reaches for the internet: the error says what and why -------------------
+
+def offline_error(c: CompatPage, name: str, url: str, verb: str) -> None:
+    """Fixture ``name``'s element shows one error that names ``url`` and says the site runs offline,
+    and the console says the same; the request was made, and failed."""
+    errors = c.errors(name)
+    expect(errors).to_have_count(1, timeout=STEP_MS)
+    message = errors.locator(".fh-anywidget-error-message")
+    expect(message).to_contain_text(f"this widget's front end {verb} {url} from the internet", timeout=STEP_MS)
+    expect(message).to_contain_text("this site runs offline: nothing is fetched from the internet at run time")
+    expect(message).to_contain_text("_esm")  # what to do
+    c.page.locator(f"#f-{name}").screenshot(path=str(RESULTS / f"compat-{name}-{c.mode}.png"))
+    c.page.wait_for_function("() => true")  # let the console events of the page arrive
+    lines = [line for line in c.console if line.startswith("console.error") and url in line]
+    assert any("this site runs offline" in line for line in lines), c.console
+    assert url in c.guard.tried, c.guard.tried
+
+
+@pytest.mark.feature("a CDN import in _esm fails offline: the error names the URL")
+def test_a_cdn_import_in_the_esm_shows_the_url_and_that_the_site_runs_offline(compat: CompatPage) -> None:
+    offline_error(compat, "offline-import", CDN_MODULE, "imports")
+
+
+@pytest.mark.feature("a fetch of a CDN file in render fails offline: the error names the URL")
+def test_a_cdn_fetch_in_render_shows_the_url_and_that_the_site_runs_offline(compat: CompatPage) -> None:
+    offline_error(compat, "offline-wasm", CDN_WASM, "fetches")
 
 
 # -- many widgets: a page of their own ---------------------------------------------------

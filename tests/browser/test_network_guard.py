@@ -3,6 +3,8 @@ recorded (and then fails the test that made it)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from browser_support import NetworkGuard, open_demo
 from playwright.sync_api import Page
@@ -21,3 +23,12 @@ def test_the_network_guard_blocks_and_records_a_request_beyond_this_machine(
     with pytest.raises(AssertionError, match="beyond this machine"):
         network_guard.check()
     assert all(url.startswith(base_url) for url in network_guard.seen if url not in network_guard.outside)
+
+
+def test_outside_urls_a_page_is_expected_to_try_are_listed_apart_and_every_other_one_still_fails() -> None:
+    guard = NetworkGuard(expected=frozenset({"https://cdn.example/lib.js"}))
+    for url in ("https://cdn.example/lib.js", "http://127.0.0.1:5001/page", "https://cdn.example/lib.js?v=2"):
+        guard.record(SimpleNamespace(url=url))  # type: ignore[arg-type]
+    assert guard.tried == ["https://cdn.example/lib.js"]
+    with pytest.raises(AssertionError, match=r"lib\.js\?v=2"):
+        guard.check()

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import BOOT_MS, STEP_MS, NetworkGuard
+from browser_support import BOOT_MS, STEP_MS, NetworkGuard, booted_page
 from conftest import CHROMIUM, CHROMIUM_FLAGS
 from playwright.sync_api import Browser, Page, Playwright, expect
+
+from examples.compat.widgets import CDN_MODULE, CDN_WASM, OUTSIDE_URLS
+from fh_anywidget.export import SW_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -163,7 +166,10 @@ def test_a_first_visit_downloads_each_file_once(site: FileServer, playwright: Pl
         gets = site.gets()[start:]
         page.goto(site.url + BASE)  # a second visit: the page is asked for (network first), nothing else
         counter_round_trip(page)
-        second = [p for p in site.gets()[start + len(gets):] if p != "/favicon.ico"]  # the browser's own ask
+        # the browser's own asks: the favicon, and the update check of the service worker on a
+        # navigation (its script and the module it imports, from the network: updateViaCache "imports")
+        own = {"/favicon.ico", BASE + SW_FILE, *[p for p in gets if p.endswith("/sw.js")]}
+        second = [p for p in site.gets()[start + len(gets):] if p not in own]
     finally:
         ctx.close()
     guard.check()
@@ -217,3 +223,17 @@ def test_an_exported_page_opened_from_file_says_to_serve_it_over_http(site: File
     expect(page.locator("#counter .fh-anywidget-error")).to_contain_text("served over HTTP")
     page.screenshot(path=str(RESULTS / "export-file-url.png"))
     context.close()
+
+
+def test_an_exported_page_names_the_outside_url_a_widget_failed_to_load(site: FileServer, browser: Browser) -> None:
+    """A static site's pages have no HTTP headers of the app's, so no report-only policy: the page
+    runtime learns the URL from the failed request's Resource Timing entry instead."""
+    with booted_page(browser, site.url + BASE + "offline/", RESULTS, "export-offline-widgets",
+                     expected_outside=OUTSIDE_URLS) as (page, console, guard):
+        for section, url, verb in (("cdn-import", CDN_MODULE, "imports"), ("cdn-wasm", CDN_WASM, "fetches")):
+            message = page.locator(f"#{section} .fh-anywidget-error-message")
+            expect(message).to_contain_text(f"this widget's front end {verb} {url} from the internet", timeout=STEP_MS)
+            expect(message).to_contain_text("this site runs offline")
+            page.locator(f"#{section}").screenshot(path=str(RESULTS / f"export-{section}.png"))
+        assert sorted(set(guard.tried)) == sorted(OUTSIDE_URLS)
+        assert not [line for line in console if "Content Security Policy" in line], "the page has no policy"

@@ -197,6 +197,21 @@ export class FakeDocument {
     this.head = new FakeElement(this, "head");
     this.body = new FakeElement(this, "body");
     this.documentElement.append(this.head, this.body);
+    /** @type {Map<string, Function[]>} */
+    this.listeners = new Map();
+  }
+  /** @param {string} type @param {Function} listener */
+  addEventListener(type, listener) {
+    this.listeners.set(type, [...(this.listeners.get(type) || []), listener]);
+  }
+  /** @param {string} type @param {Function} listener */
+  removeEventListener(type, listener) {
+    this.listeners.set(type, (this.listeners.get(type) || []).filter((l) => l !== listener));
+  }
+  /** @param {FakeEvent} event */
+  dispatchEvent(event) {
+    for (const listener of this.listeners.get(event.type) || []) listener(event);
+    return !event.defaultPrevented;
   }
   /** @param {string} tag */
   createElement(tag) {
