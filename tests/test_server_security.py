@@ -1,0 +1,283 @@
+"""Server mode trusts no page (issue #16): what a hostile page sends is refused with an error, never
+changes what it may not change, never drops its socket, and never reaches another visitor."""
+
+from __future__ import annotations
+
+import json
+import threading
+import tracemalloc
+from typing import Any
+
+import anywidget
+import pytest
+import traitlets
+from fasthtml.common import Div, fast_app
+from itsdangerous import URLSafeSerializer
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+from test_server import ORIGIN, Raw, connect, specs
+
+from fh_anywidget import AnyWidgetHost
+from fh_anywidget.kernel import ipywidgets_api
+from fh_anywidget.server.grants import derive_key
+
+SECRET = "test-secret"
+
+
+class Board(anywidget.AnyWidget):
+    """A shared widget with a trait only Python may set (a tag) and one by class attribute."""
+
+    _esm = "export default { render() {} };\n"
+    _page_read_only = ("owner",)
+    value = traitlets.Int(0).tag(sync=True)
+    owner = traitlets.Unicode("python").tag(sync=True)
+    price = traitlets.Int(10).tag(sync=True, page_writable=False)
+
+
+class Slow(anywidget.AnyWidget):
+    """Its custom messages wait until the test lets them go (a slow handler, deterministically)."""
+
+    _esm = "export default { render() {} };\n"
+    release = threading.Event()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(lambda w, content, buffers: (Slow.release.wait(20), w.send({"done": True})))
+
+
+def make_app(tmp_path, **options: Any):
+    app, rt = fast_app(default_hdrs=False, pico=False, secret_key=SECRET, key_fname=str(tmp_path / ".sesskey"))
+    host = AnyWidgetHost(app, dist_dir=tmp_path / "no-dist", **options)
+
+    @rt("/board")
+    def board():
+        return host.widget(Board, mode="server", scope="app", key="board")
+
+    @rt("/three")
+    def three():
+        return Div(*(host.widget(Board, mode="server", key=f"b{i}") for i in range(3)))
+
+    @rt("/slow")
+    def slow():
+        return host.widget(Slow, mode="server")
+
+    return app, host
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+def board(client: TestClient) -> dict[str, Any]:
+    """The board's placeholder spec, as this visitor's page got it (which starts their session)."""
+    return specs(client.get("/board").text)[0]
+
+
+def attach(spec: dict[str, Any], ws) -> tuple[Raw, str]:
+    page = Raw(ws)
+    model_id, _ = page.create(spec)
+    return page, model_id
+
+
+def error_of(page: Raw) -> dict[str, Any]:
+    return page.until(lambda m: m["type"] == "error")["error"]
+
+
+@pytest.mark.parametrize("state", [{"_esm": "alert(1)"}, {"_css": "body{}"}, {"_anywidget_id": "x"}, {"_model_name": "X"},
+                                   {"_view_module": "evil"}, {"_dom_classes": ["x"]}, {"layout": "IPY_MODEL_x"},
+                                   {"owner": "attacker"}, {"price": 0}, {"value": 1, "_esm": "alert(1)"}])
+def test_a_page_cannot_write_front_end_code_or_framework_or_read_only_traits_of_a_shared_widget(app, state) -> None:
+    app, host = app
+    with TestClient(app) as alice, TestClient(app) as bob:
+        spec_a, spec_b = board(alice), board(bob)
+        with connect(alice) as ws_a, connect(bob) as ws_b:
+            a, model_id = attach(spec_a, ws_a)
+            b, _ = attach(spec_b, ws_b)
+            a.update(model_id, **state)
+            error = error_of(a)
+            assert all(name in error["message"] for name in state if name != "value"), error
+            assert "nothing was changed" in error["message"]
+            widget = host.server.hub.kernel.widgets["board"]
+            assert widget._esm.startswith("export default") and widget.owner == "python" and widget.price == 10
+            assert widget.value == 0  # refused whole: nothing of it applied
+            b.update(model_id, value=5)  # an honest write still works, and only it reaches the others
+            assert b.until(lambda m: m["type"] == "comm_msg")["data"]["method"] == "echo_update"
+            seen = a.until(lambda m: m["type"] == "comm_msg")
+            assert seen["data"]["state"] == {"value": 5}, seen
+
+
+def test_request_state_is_answered_to_the_page_that_asked_only(app) -> None:
+    app, _ = app
+    with TestClient(app) as alice, TestClient(app) as bob:
+        spec_a, spec_b = board(alice), board(bob)
+        with connect(alice) as ws_a, connect(bob) as ws_b:
+            a, model_id = attach(spec_a, ws_a)
+            b, _ = attach(spec_b, ws_b)
+            a.send({"type": "comm_msg", "comm_id": model_id, "data": {"method": "request_state"}})
+            assert a.until(lambda m: m["type"] == "comm_msg")["data"]["method"] == "update"
+            b.update(model_id, value=2)  # bob's next message is his own echo, not alice's answer
+            first = b.until(lambda m: m["type"] == "comm_msg")
+            assert first["data"]["method"] == "echo_update" and first["data"]["state"] == {"value": 2}, first
+
+
+@pytest.mark.parametrize("signer", ["derived", "raw secret"])
+def test_a_validly_signed_grant_for_a_target_the_app_never_rendered_is_refused(app, signer) -> None:
+    app, _ = app
+    ran: list[Any] = []
+    with TestClient(app) as client:
+        spec = board(client)
+        session = client.cookies  # the grant must name this session, as a forger who has the key would
+        honest = URLSafeSerializer(derive_key(SECRET), salt="fh-anywidget.grant").loads(spec["grant"])
+        key = derive_key(SECRET) if signer == "derived" else SECRET
+        forged = URLSafeSerializer(key, salt="fh-anywidget.grant").dumps(
+            {**honest, "k": "x", "t": "subprocess:run", "a": {"args": ["true"]}, "s": "page"})
+        assert session
+        with connect(client) as ws:
+            page = Raw(ws)
+            page.send({"type": "create", "key": "x", "target": "subprocess:run", "kwargs": {}, "grant": forged})
+            error = error_of(page)
+            assert "subprocess:run" in error["message"] or "not one this server signed" in error["message"], error
+            assert "does not serve in server mode" in error["message"] if signer == "derived" else True
+            page.create(spec)  # the socket still serves
+    assert ran == []
+
+
+@pytest.mark.parametrize(("base", "headers", "accepted"), [
+    ("http://127.0.0.1:5001", {"host": "127.0.0.1:5001", "origin": "http://127.0.0.1:5001"}, True),
+    ("http://127.0.0.1:5001", {"host": "evil.example", "origin": "http://evil.example"}, False),  # DNS rebinding
+    ("http://127.0.0.1:5001", {"host": "127.0.0.1:5001", "origin": "https://127.0.0.1:5001"}, False),  # scheme
+    ("http://127.0.0.1:5001", {"host": "127.0.0.1:5001", "origin": "http://127.0.0.1:5002"}, False),  # port
+    ("http://localhost:5001", {"host": "localhost:5001", "origin": "http://LOCALHOST:5001/"}, True),
+])
+def test_the_socket_takes_only_the_origin_it_is_served_at_and_a_loopback_server_only_its_own_names(
+        tmp_path, base, headers, accepted) -> None:
+    app, _ = make_app(tmp_path)
+    url = base.replace("http://", "ws://") + "/_fhaw/ws"  # websocket_connect takes no base URL
+    with TestClient(app, base_url=base) as client:
+        if accepted:
+            with client.websocket_connect(url, headers=headers) as ws:
+                assert Raw(ws).ready["type"] == "ready"
+        else:
+            with pytest.raises(WebSocketDisconnect), client.websocket_connect(url, headers=headers) as ws:
+                ws.receive_text()
+
+
+def test_an_allowed_origin_may_connect(tmp_path) -> None:
+    app, _ = make_app(tmp_path, server_allowed_origins=["https://app.example"])
+    with TestClient(app, base_url="http://127.0.0.1:5001") as client:
+        with client.websocket_connect("ws://127.0.0.1:5001/_fhaw/ws",
+                                      headers={"host": "127.0.0.1:5001", "origin": "https://app.example"}) as ws:
+            assert Raw(ws).ready["type"] == "ready"
+
+
+def test_an_oversize_message_is_refused_as_soon_as_it_is_over_and_the_rest_is_never_held(tmp_path) -> None:
+    app, _ = make_app(tmp_path, server_max_frame_bytes=1 << 20, server_max_message_bytes=2 << 20)
+    with TestClient(app) as client:
+        spec = board(client)
+        ws = client.websocket_connect("/_fhaw/ws", headers=ORIGIN).__enter__()
+        page = Raw(ws)
+        model_id, _ = page.create(spec)
+        tracemalloc.start()
+        try:
+            page.send({"type": "comm_msg", "comm_id": model_id, "nbuffers": 64,
+                       "data": {"method": "custom", "content": {}}})
+            chunk = b"x" * ((1 << 20) - 1)
+            for _ in range(64):
+                ws.send_bytes(chunk)
+            error = error_of(page)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert "server_max_message_bytes" in error["message"]
+        assert peak < 12 << 20, f"peak {peak / 2**20:.1f} MiB while 64 MiB were sent"  # 2 MiB held at most (+ the client's copies)
+        page.update(model_id, value=3)  # the socket still serves, in order
+        assert page.until(lambda m: m["type"] == "comm_msg")["data"]["state"] == {"value": 3}
+        ws.__exit__(None, None, None)
+
+
+def test_sizes_are_bytes_not_characters(tmp_path) -> None:
+    app, _ = make_app(tmp_path, server_max_frame_bytes=1 << 20)
+    with TestClient(app) as client, connect(client) as ws:
+        page = Raw(ws)
+        ws.send_text(json.dumps({"type": "comm_msg", "pad": "é" * 600_000}, ensure_ascii=False))  # 1.2 MB, 600k chars
+        assert "over the limit" in error_of(page)["message"]
+
+
+@pytest.mark.parametrize("frame", [
+    {"type": "comm_msg", "comm_id": "x", "data": {"method": ["update"]}},  # unhashable method
+    {"type": {"a": 1}},  # unhashable type
+    {"type": "comm_msg", "comm_id": "x", "data": {"method": "update", "state": [1]}},
+    {"type": "create", "key": "k", "grant": "\ud800"},  # a lone surrogate in the grant
+])
+def test_hostile_frames_get_an_error_and_the_socket_keeps_serving(app, frame) -> None:
+    app, _ = app
+    with TestClient(app) as client:
+        spec = board(client)
+        with connect(client) as ws:
+            page = Raw(ws)
+            ws.send_text(json.dumps(frame))
+            assert error_of(page)["type"] == "ProtocolError"
+            assert page.create(spec)[1][-1]["type"] == "created"
+
+
+def test_json_nested_a_thousand_deep_gets_an_error(app) -> None:
+    app, _ = app
+    with TestClient(app) as client:
+        spec = board(client)
+        with connect(client) as ws:
+            page = Raw(ws)
+            ws.send_text("[" * 100_000 + "]" * 100_000)
+            assert "nested too deeply" in error_of(page)["message"]
+            assert page.create(spec)[1][-1]["type"] == "created"
+
+
+def test_a_thousand_create_and_close_cycles_leave_no_widget_behind(app) -> None:
+    app, _ = app
+    with TestClient(app) as client:
+        spec = specs(client.get("/three").text)[0]
+        ws = client.websocket_connect("/_fhaw/ws", headers=ORIGIN).__enter__()
+        page = Raw(ws)
+        before = ipywidgets_api.live_widget_count()
+        for _ in range(1000):
+            model_id, _ = page.create(spec)
+            page.send({"type": "comm_close", "comm_id": model_id})
+        page.create(spec)  # in order: every close before it was handled
+        assert ipywidgets_api.live_widget_count() - before <= 2  # the last one: its model and its layout
+        ws.__exit__(None, None, None)
+
+
+def test_a_page_may_make_only_so_many_widgets(tmp_path) -> None:
+    app, _ = make_app(tmp_path, server_max_widgets_per_page=2)
+    with TestClient(app) as client:
+        three = specs(client.get("/three").text)
+        with connect(client) as ws:
+            page = Raw(ws)
+            results = [page.create(spec)[1][-1] for spec in three]
+            assert [r["type"] for r in results] == ["created", "created", "error"]
+            assert "server_max_widgets_per_page" in results[2]["error"]["message"]
+
+
+def test_one_visitors_slow_handlers_in_eight_tabs_leave_threads_for_another_visitor(app) -> None:
+    app, _ = app
+    Slow.release.clear()
+    try:
+        with TestClient(app) as alice, TestClient(app) as bob:
+            slow_spec, bob_spec = specs(alice.get("/slow").text)[0], board(bob)
+            tabs = [connect(alice) for _ in range(8)]
+            sockets = [t.__enter__() for t in tabs]
+            for ws in sockets:  # eight slow handlers, one per tab, all waiting
+                page = Raw(ws)
+                model_id, _ = page.create(slow_spec)
+                page.send({"type": "comm_msg", "comm_id": model_id, "data": {"method": "custom", "content": {}}})
+            with connect(bob) as ws:  # bob is answered while all of alice's handlers still wait
+                page = Raw(ws)
+                model_id, _ = page.create(bob_spec)
+                page.update(model_id, value=7)
+                assert page.until(lambda m: m["type"] == "comm_msg")["data"]["state"] == {"value": 7}
+                assert not Slow.release.is_set()
+            Slow.release.set()
+            for t in tabs:
+                t.__exit__(None, None, None)
+    finally:
+        Slow.release.set()
