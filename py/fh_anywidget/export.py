@@ -25,6 +25,7 @@ from fasthtml.common import Div
 from .dist.errors import DistError
 from .dist.fetch import fetch_npm_package
 from .dist.pins import NpmPin
+from .host import SERVICE_WORKER_JS
 
 SW_FILE = "fhaw-sw.js"
 # FastHTML's default headers load htmx from a CDN; the export ships this pinned npm copy instead.
@@ -142,7 +143,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
     finally:
         host.export, host.new_key = None, new_key
     _add_assets(host, prefix.removeprefix(base), files)
-    sw = service_worker(base, host.url(host.web.slug, "sw.js").removeprefix(base), files)
+    sw = service_worker(base, host.url(host.web.slug, SERVICE_WORKER_JS).removeprefix(base), files)
     files[SW_FILE] = sw.encode()
     _write(out, files)
     for note in dict.fromkeys(export.notes):
@@ -216,7 +217,7 @@ def _digest(value: bytes | Path) -> str:
 
 
 def service_worker(base: str, module: str, files: dict[str, bytes | Path]) -> str:
-    """The site's service worker: the precache list and its content-hash version, run by web/sw.js."""
+    """The site's service worker: the precache list and its content-hash version, run by web/service-worker/sw.js."""
     version = hashlib.sha256("".join(f"{n}\0{_digest(v)}\n" for n, v in sorted(files.items())).encode()).hexdigest()[:16]
     urls = []
     for name in sorted(files):

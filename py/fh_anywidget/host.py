@@ -45,13 +45,26 @@ class WidgetSpecError(ValueError):
     """``host.widget(...)`` was given something it cannot put on a page; the message says why."""
 
 
+# The browser's files, by where they run (web/, served as one content-hashed folder)
+RUNTIME_JS = "page/runtime.js"
+"""The page runtime: the module script in the page head."""
+WORKER_JS = "worker/worker.js"
+"""The Pyodide worker's entry."""
+EARLY_JS = "inline/early.js"
+"""The classic script put inline in the first worker-mode placeholder: starts the worker early."""
+SERVICE_WORKER_JS = "service-worker/sw.js"
+"""The service worker of an exported static site (fh_anywidget.export)."""
+PACK_JS = "worker/pack.js"
+"""The site-packages pack's reader and writer: the worker's, and Node's at build time (dist/snapshot.py)."""
+
+
 def web_dir() -> Path:
-    """The page runtime's folder: inside the installed package, or web/ of a source checkout."""
+    """The browser files' folder: inside the installed package, or web/ of a source checkout."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "web", here.parent.parent / "web"):
-        if (candidate / "runtime.js").is_file():
+        if (candidate / RUNTIME_JS).is_file():
             return candidate
-    raise FileNotFoundError(f"[fh-anywidget] the page runtime (runtime.js) is missing beside {here}; reinstall fh-anywidget")
+    raise FileNotFoundError(f"[fh-anywidget] the page runtime (web/{RUNTIME_JS}) is missing beside {here}; reinstall fh-anywidget")
 
 
 def normalize(name: str) -> str:
@@ -118,7 +131,7 @@ class AnyWidgetHost:
         self.prefix = prefix
         self.dist_dir = Path(dist_dir)
         self.web = AssetDir("web", web_dir())
-        self._early_js = (self.web.root / "early.js").read_text()
+        self._early_js = (self.web.root / EARLY_JS).read_text()
         self.dist: AssetDir | None = None
         self.manifest: dict[str, Any] | None = None
         self.dist_problem: str | None = None
@@ -189,7 +202,7 @@ class AnyWidgetHost:
         dist = self.url(self.dist.slug) + "/" if self.dist else None
         packages = [*self.manifest.get("stack", []), *self.manifest.get("packages", [])] if self.manifest else []
         return {
-            "workerURL": self.url(self.web.slug, "worker.js"),
+            "workerURL": self.url(self.web.slug, WORKER_JS),
             "serverURL": self.url("ws"),
             "devEventsURL": self.url("dev", "events") if self.dev_reload is not None else None,
             "worker": {
@@ -212,10 +225,10 @@ class AnyWidgetHost:
 
     def runtime_script(self, **extra: Any) -> FT:
         config = {**self.runtime_config(), **extra}
-        return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(config, sort_keys=True))
+        return Script(type="module", src=self.url(self.web.slug, RUNTIME_JS), data_config=json.dumps(config, sort_keys=True))
 
     def early_start_script(self) -> FT:
-        """web/early.js inline, with its config: starts the worker while the page is still parsed."""
+        """web/inline/early.js inline, with its config: starts the worker while the page is still parsed."""
         config = self.runtime_config()
         early = {"workerURL": config["workerURL"], "boot": config["worker"]}
         return Script(self._early_js, data_fh_anywidget_early=json.dumps(early, separators=(",", ":")))
