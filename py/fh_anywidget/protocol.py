@@ -36,6 +36,14 @@ ECHO_UPDATE: Final = "echo_update"
 REQUEST_STATE: Final = "request_state"
 CUSTOM: Final = "custom"
 
+# the worker's envelope: the keys of what one postMessage between the page and the worker carries
+# (built by the worker's JavaScript; Python's frames leave as {text, buffers}): {msg, buffers},
+# {text, buffers}, {recycle}
+ENVELOPE_MSG: Final = "msg"
+ENVELOPE_TEXT: Final = "text"
+ENVELOPE_BUFFERS: Final = "buffers"
+ENVELOPE_RECYCLE: Final = "recycle"
+
 PAGE_TO_PYTHON: Final = frozenset({CREATE, COMM_MSG, COMM_CLOSE})
 PAGE_METHODS: Final = frozenset({UPDATE, REQUEST_STATE, CUSTOM})
 

@@ -5,7 +5,8 @@
 // (`window.fhAnywidgetEarly`, see takeEarlyWorker in web/page/transport-worker.js) with the events it
 // got meanwhile. If this script cannot run (a Content-Security-Policy without inline scripts),
 // the runtime starts the worker itself, later.
-// Its message is the protocol's `boot` (web/shared/protocol.js BOOT): a classic script cannot import.
+// Its message is the protocol's `boot` in the worker's envelope (web/shared/protocol.js BOOT and
+// messageEnvelope), spelled out: a classic script cannot import.
 // @ts-check
 (() => {
   const w = /** @type {any} */ (window);

@@ -3,7 +3,7 @@
 // @ts-check
 
 import { BufferPool } from "../shared/pool.js";
-import { BOOT, ERROR, unframe } from "../shared/protocol.js";
+import { BOOT, ERROR, messageEnvelope, openEnvelope, unframe } from "../shared/protocol.js";
 
 /** @typedef {import("../shared/protocol.js").Transport} Transport */
 /** @typedef {import("../shared/protocol.js").BootConfig} BootConfig */
@@ -49,7 +49,7 @@ export function createWorkerTransport({ url, boot, pageURL, early = null, Worker
       // copies made with one memcpy each and transferred: twice as fast as postMessage's clone.
       // Large copies go into buffers the worker gave back (web/shared/pool.js).
       const copies = buffers.map((buffer) => pool.copy(buffer));
-      worker?.postMessage({ msg, buffers: copies }, copies);
+      worker?.postMessage(messageEnvelope(msg, copies), copies);
     },
     close() {
       worker?.terminate();
@@ -78,7 +78,7 @@ export function createWorkerTransport({ url, boot, pageURL, early = null, Worker
   }
   /** @param {any} event */
   const onMessage = (event) => {
-    const { msg, text, recycle, buffers = [] } = event.data || {};
+    const { msg, text, recycle, buffers } = openEnvelope(event.data);
     if (Array.isArray(recycle)) {
       recycle.forEach((buffer) => pool.put(buffer)); // copies the worker is done with
       return;
@@ -123,7 +123,7 @@ export function createWorkerTransport({ url, boot, pageURL, early = null, Worker
     const missed = early.events.splice(0);
     queueMicrotask(() => missed.forEach((event) => handlers[event.type]?.(event)));
   } else {
-    worker.postMessage({ msg: { type: BOOT, config: boot, pageURL }, buffers: [] });
+    worker.postMessage(messageEnvelope({ type: BOOT, config: boot, pageURL }, []));
   }
   return transport;
 }

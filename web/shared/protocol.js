@@ -29,6 +29,37 @@ export const ECHO_UPDATE = "echo_update";
 export const REQUEST_STATE = "request_state";
 export const CUSTOM = "custom";
 
+// the worker's envelope: the keys of what one postMessage between the page and the worker carries
+// (docs/protocol.md, "Envelope"): `{msg, buffers}` one message as an object (the page's, and the
+// worker's own JavaScript's), `{text, buffers}` one frame of Python's messages (see unframe),
+// `{recycle}` page buffers the worker gives back (web/shared/pool.js)
+export const ENVELOPE_MSG = "msg";
+export const ENVELOPE_TEXT = "text";
+export const ENVELOPE_BUFFERS = "buffers";
+export const ENVELOPE_RECYCLE = "recycle";
+
+/** One message and its buffers, as the page sends it and the worker's JavaScript answers.
+ * @template M @param {M} msg @param {ArrayBuffer[]} buffers */
+export const messageEnvelope = (msg, buffers) => ({ [ENVELOPE_MSG]: msg, [ENVELOPE_BUFFERS]: buffers });
+
+/** One frame of Python's messages (JSON text) and its buffers, as the worker sends it.
+ * @param {string} text @param {ArrayBuffer[]} buffers */
+export const frameEnvelope = (text, buffers) => ({ [ENVELOPE_TEXT]: text, [ENVELOPE_BUFFERS]: buffers });
+
+/** Page buffers the worker is done with, given back for the page's pool. @param {ArrayBuffer[]} buffers */
+export const recycleEnvelope = (buffers) => ({ [ENVELOPE_RECYCLE]: buffers });
+
+/**
+ * What a received envelope holds; a key it lacks is undefined (`buffers`: an empty list).
+ * @param {any} data  A MessageEvent's `data`.
+ * @returns {{msg: any, text: any, recycle: any, buffers: ArrayBuffer[]}}
+ */
+export function openEnvelope(data) {
+  const envelope = data || {};
+  const buffers = envelope[ENVELOPE_BUFFERS];
+  return { msg: envelope[ENVELOPE_MSG], text: envelope[ENVELOPE_TEXT], recycle: envelope[ENVELOPE_RECYCLE], buffers: buffers === undefined ? [] : buffers };
+}
+
 /**
  * The buffers a parsed frame announces: the sum of its messages' `nbuffers`.
  * @param {any} parsed  A frame's parsed JSON: one message object or an array of them.

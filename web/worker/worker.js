@@ -6,7 +6,7 @@ import { bootConfig } from "./boot-config.js";
 import { readPack, writeFiles, writePack } from "./pack.js";
 import { RECYCLE_MIN_BYTES } from "../shared/pool.js";
 import { forget, opfsRoot, readStored, store, storedName } from "./store.js";
-import { BOOT, CREATE, ERROR, READY, STATUS } from "../shared/protocol.js";
+import { BOOT, CREATE, ERROR, frameEnvelope, messageEnvelope, openEnvelope, READY, recycleEnvelope, STATUS } from "../shared/protocol.js";
 
 /** @typedef {{type: string, [key: string]: any}} Message */
 /** @typedef {import("../shared/protocol.js").BootConfig} BootConfig */
@@ -32,7 +32,7 @@ const timings = {};
  * @param {ArrayBuffer[]} [buffers]
  */
 function post(msg, buffers = []) {
-  self.postMessage({ msg, buffers }, { transfer: buffers });
+  self.postMessage(messageEnvelope(msg, buffers), { transfer: buffers });
 }
 
 /** @param {string} stage @param {number} percent @param {string} [detail] */
@@ -114,8 +114,8 @@ async function boot(config) {
     // and their buffers (undefined when there are none)
     (/** @type {string} */ text, /** @type {any} */ arrays) => {
       const list = /** @type {Uint8Array[]} */ (arrays ?? []);
-      const buffers = list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer));
-      self.postMessage({ text, buffers }, { transfer: buffers });
+      const buffers = /** @type {ArrayBuffer[]} */ (list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer)));
+      self.postMessage(frameEnvelope(text, buffers), { transfer: buffers });
     },
   );
   if (pendingFiles) bridge.defer_files(writePendingFiles, topLevelNames(pendingFiles.files));
@@ -477,7 +477,7 @@ async function handle(msg, buffers) {
   } finally {
     // Python copied them into its memory: large ones go back to the page's pool (web/shared/pool.js)
     const spent = buffers.filter((b) => b.byteLength >= RECYCLE_MIN_BYTES);
-    if (spent.length) self.postMessage({ recycle: spent }, { transfer: spent });
+    if (spent.length) self.postMessage(recycleEnvelope(spent), { transfer: spent });
     writePendingFilesSoon(); // after the first message, between the next ones
   }
 }
@@ -486,7 +486,7 @@ async function handle(msg, buffers) {
 let booting = null;
 
 self.addEventListener("message", (/** @type {MessageEvent} */ event) => {
-  const { msg, buffers = [] } = /** @type {{msg: Message, buffers?: ArrayBuffer[]}} */ (event.data || {});
+  const { msg, buffers } = /** @type {{msg: Message, buffers: ArrayBuffer[]}} */ (openEnvelope(event.data));
   if (!msg || typeof msg.type !== "string") {
     postError(new Error(`[fh-anywidget] the worker got a message without a type: ${JSON.stringify(event.data).slice(0, 200)}`));
     return;

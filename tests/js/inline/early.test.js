@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import vm from "node:vm";
 
-import { BOOT } from "../../../web/shared/protocol.js";
+import { BOOT, messageEnvelope } from "../../../web/shared/protocol.js";
 
 const SOURCE = readFileSync(new URL("../../../web/inline/early.js", import.meta.url), "utf8");
 
@@ -39,7 +39,8 @@ test("starts the module worker at once and posts the protocol's boot with the co
   assert.equal(made.length, 1);
   assert.equal(made[0].url, "http://x/_fhaw/web-1/worker.js");
   assert.equal(made[0].options.type, "module");
-  assert.deepEqual(JSON.parse(JSON.stringify(made[0].posted)), [{ msg: { type: BOOT, config: boot, pageURL: "http://x/app/page?fh-anywidget-snapshot=off" }, buffers: [] }]);
+  // spelled out in the classic script: the same envelope as the runtime's (web/shared/protocol.js)
+  assert.deepEqual(JSON.parse(JSON.stringify(made[0].posted)), [messageEnvelope({ type: BOOT, config: boot, pageURL: "http://x/app/page?fh-anywidget-snapshot=off" }, [])]);
   assert.equal(window.fhAnywidgetEarly.worker, made[0]);
   // events before the runtime adopts the worker are kept, errors without the browser's own report
   let prevented = false;

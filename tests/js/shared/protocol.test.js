@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { announcedBuffers, unframe } from "../../../web/shared/protocol.js";
+import { announcedBuffers, frameEnvelope, messageEnvelope, openEnvelope, recycleEnvelope, unframe } from "../../../web/shared/protocol.js";
 
 const buf = (n) => new ArrayBuffer(n);
 
@@ -24,4 +24,14 @@ test("an array frame hands each message its own nbuffers buffers, in order, and 
 test("a bad nbuffers counts as none", () => {
   assert.equal(announcedBuffers([{ nbuffers: -1 }, { nbuffers: "2" }, { nbuffers: 1.5 }, null]), 0);
   assert.equal(announcedBuffers({ type: "x", nbuffers: 2 }), 2);
+});
+
+test("the worker's envelopes are {msg, buffers}, {text, buffers} and {recycle}, and open back into their parts", () => {
+  const buffers = [buf(4)];
+  assert.deepEqual(messageEnvelope({ type: "boot" }, buffers), { msg: { type: "boot" }, buffers });
+  assert.deepEqual(frameEnvelope('{"type":"created"}', buffers), { text: '{"type":"created"}', buffers });
+  assert.deepEqual(recycleEnvelope(buffers), { recycle: buffers });
+  assert.deepEqual(openEnvelope(messageEnvelope({ type: "boot" }, buffers)), { msg: { type: "boot" }, text: undefined, recycle: undefined, buffers });
+  assert.deepEqual(openEnvelope(recycleEnvelope(buffers)), { msg: undefined, text: undefined, recycle: buffers, buffers: [] });
+  assert.deepEqual(openEnvelope(null), { msg: undefined, text: undefined, recycle: undefined, buffers: [] });
 });
