@@ -30,8 +30,8 @@ FLUSH_SECONDS = 0.02
 
 
 class FilesPending:
-    """While a snapshot boot's site-packages sources are not written yet (web/worker/worker.js writes them
-    after the first message), this finder, first on ``sys.meta_path``, has them written as soon as
+    """While a snapshot boot's site-packages sources are not written yet (web/worker/pending-files.js writes
+    them after the first message), this finder, first on ``sys.meta_path``, has them written as soon as
     Python needs one: an import of a package or module that is among them, package metadata
     (``importlib.metadata``), or the source lines of a traceback.
 
@@ -110,7 +110,7 @@ def add_to_path(folder: str) -> None:
 
 
 def files_written() -> None:
-    """Called by web/worker/worker.js once the files are there: back to Python's own finders. The
+    """Called by web/worker/pending-files.js once the files are there: back to Python's own finders. The
     pending finder stays on ``sys.meta_path``, doing nothing from now on: this may run in the
     middle of a lookup that iterates over ``sys.meta_path`` (the finder asked for the files), and
     taking an entry out of that list then would make the lookup skip the next finder."""

@@ -67,6 +67,29 @@ test("modules import only from where they run and from shared/", () => {
   assert.ok(checked > 20, `only ${checked} imports found: the pattern no longer reads web/'s imports`);
 });
 
+/** The module specifiers a file loads when it runs: static imports and re-exports. @param {string} source */
+function staticImports(source) {
+  return [...source.matchAll(/\b(?:import|export)\s[^"'`;]*?\sfrom\s*["']([^"']+)["']/g), ...source.matchAll(/^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+}
+
+test("the worker's entry names every module the worker loads, so the browser fetches them in one round trip", () => {
+  const entry = path.join(WEB, "worker", "worker.js");
+  const direct = new Set(staticImports(readFileSync(entry, "utf8")).map((spec) => path.resolve(path.dirname(entry), spec)));
+  const seen = new Set();
+  const visit = (/** @type {string} */ file) => {
+    for (const spec of staticImports(readFileSync(file, "utf8"))) {
+      const target = path.resolve(path.dirname(file), spec);
+      if (seen.has(target)) continue;
+      seen.add(target);
+      visit(target);
+    }
+  };
+  visit(entry);
+  const deep = [...seen].filter((file) => !direct.has(file)).map((file) => path.relative(WEB, file));
+  assert.deepEqual(deep, [], "imported by the worker's modules but not named in web/worker/worker.js");
+  assert.ok(seen.size > 10);
+});
+
 test("the check sees a page module that imports a worker module", () => {
   assert.deepEqual(specifiers('import { x } from "../worker/a.js";\n/** @typedef {import("../shared/b.js").T} T */\nimport "./c.js";'), [
     "../worker/a.js",

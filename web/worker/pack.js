@@ -8,6 +8,8 @@
 //   then        the files' bytes, one after the other, in index order
 //
 // The server sends it gzip-encoded; the browser hands over the plain bytes.
+// Runs in the worker, and in Node at build time: make_snapshot.mjs writes the pack (and the kernel's)
+// into the Pyodide it snapshots with writePack.
 // @ts-check
 
 export const PACK_MAGIC = "FHAWPK1\n";
