@@ -67,6 +67,17 @@ test("modules import only from where they run and from shared/", () => {
   assert.ok(checked > 20, `only ${checked} imports found: the pattern no longer reads web/'s imports`);
 });
 
+test("relative URLs a module makes (new URL(\"./x.js\", ...)) name files that are there", () => {
+  const made = [];
+  for (const file of jsFiles(WEB)) {
+    for (const [, url] of readFileSync(file, "utf8").matchAll(/new URL\(\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+      made.push(url);
+      assert.ok(statSync(path.resolve(path.dirname(file), url), { throwIfNoEntry: false })?.isFile(), `${path.relative(WEB, file)}: ${url} is not there`);
+    }
+  }
+  assert.ok(made.includes("../worker/worker.js"), "the runtime's own way to the worker (without a workerURL)");
+});
+
 /** The module specifiers a file loads when it runs: static imports and re-exports. @param {string} source */
 function staticImports(source) {
   return [...source.matchAll(/\b(?:import|export)\s[^"'`;]*?\sfrom\s*["']([^"']+)["']/g), ...source.matchAll(/^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1]);
