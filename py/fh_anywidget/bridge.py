@@ -30,10 +30,10 @@ FLUSH_SECONDS = 0.02
 
 
 class FilesPending:
-    """While a snapshot boot's site-packages sources are not written yet (web/worker/pending-files.js writes
-    them after the first message), this finder, first on ``sys.meta_path``, has them written as soon as
-    Python needs one: an import of a package or module that is among them, package metadata
-    (``importlib.metadata``), or the source lines of a traceback.
+    """While a snapshot boot's site-packages sources are not written yet (web/worker/pending-files.js
+    writes them after the first message), this finder, first on ``sys.meta_path``, has them written
+    as soon as Python needs one: an import of a package or module that is among them, package
+    metadata (``importlib.metadata``), or the source lines of a traceback.
 
     It must come first: the data files are written at once, and nearly every package has one
     (``py.typed``), so its folder already exists. Python's own finder would take that folder, with
