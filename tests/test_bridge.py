@@ -155,7 +155,7 @@ def test_a_package_pending_its_sources_is_imported_with_its_code_not_as_an_empty
     importlib.invalidate_caches()
     writes: list[str] = []
 
-    def write() -> None:  # what web/worker.js's writePendingFiles does
+    def write() -> None:  # what PendingFiles.writeAll (web/worker/pending-files.js) does
         (site / "pending_pkg_for_bridge" / "__init__.py").write_text("VALUE = 'code'\n")
         writes.append("written")
         bridge.files_written()  # in the middle of the lookup that asked for the files

@@ -185,7 +185,7 @@ def test_pages_carry_the_runtime_script_with_its_config(host, widget_modules):
         return host.widget(mod.Hello)
 
     html = TestClient(app).get("/").text
-    assert 'type="module"' in html and f"/_fhaw/{host.web.slug}/runtime.js" in html
+    assert 'type="module"' in html and f"/_fhaw/{host.web.slug}/page/runtime.js" in html
     config = host.runtime_config()
     assert config["worker"]["indexURL"] == f"/_fhaw/{host.dist.slug}/"
     assert config["worker"]["packages"] == ["anywidget", "ipywidgets", "drawdata"]
@@ -196,7 +196,7 @@ def test_assets_have_hashed_urls_forever_caching_and_the_right_types(host):
     wasm = client.get(f"/_fhaw/{host.dist.slug}/pyodide.asm.wasm")
     assert wasm.status_code == 200 and wasm.headers["content-type"] == "application/wasm"
     assert wasm.headers["cache-control"] == "public, max-age=31536000, immutable"
-    js = client.get(f"/_fhaw/{host.web.slug}/worker.js")
+    js = client.get(f"/_fhaw/{host.web.slug}/worker/worker.js")
     assert js.headers["content-type"].startswith("text/javascript")
     mjs = client.get(f"/_fhaw/{host.dist.slug}/pyodide.mjs", headers={"accept-encoding": "identity"})
     assert mjs.headers["content-type"].startswith("text/javascript") and "content-encoding" not in mjs.headers
@@ -206,7 +206,7 @@ def test_assets_have_hashed_urls_forever_caching_and_the_right_types(host):
 
 def test_a_stale_or_unknown_asset_url_is_a_404_that_says_to_reload(host):
     client = TestClient(host.app)
-    stale = client.get("/_fhaw/web-0000000000000000/runtime.js")
+    stale = client.get("/_fhaw/web-0000000000000000/page/runtime.js")
     assert stale.status_code == 404 and "reload the page" in stale.text
     assert client.get(f"/_fhaw/{host.web.slug}/nope.js").status_code == 404
     assert client.get("/_fhaw/b/nope.zip").status_code == 404
@@ -263,7 +263,7 @@ def test_the_first_worker_placeholder_of_a_page_starts_the_worker_early(dist, wi
     early = json.loads(page[start: page.index("'", start)].replace("&quot;", '"').replace("&amp;", "&"))
     config = host.runtime_config()
     assert early == {"workerURL": config["workerURL"], "boot": config["worker"]}
-    assert "fhAnywidgetEarly" in page  # the starter's code itself (web/early.js), inline
+    assert "fhAnywidgetEarly" in page  # the starter's code itself (web/inline/early.js), inline
     assert page.index("data-fh-anywidget-early=") > page.index("data-fh-anywidget=")  # inside the placeholder
     assert "data-fh-anywidget-early" not in client.get("/none").text
     # a second page view gets its own starter

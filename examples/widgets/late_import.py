@@ -2,7 +2,7 @@
 widget had needed before, the way a plugin or an optional dependency loads on first use.
 
 In worker mode its files come from site-packages right after a snapshot restore, before the
-worker wrote site-packages back (it does that after the first message; see web/worker.js): the
+worker wrote site-packages back (it does that after the first message; see web/worker/pending-files.js): the
 browser tests check that Python finds them anyway.
 """
 

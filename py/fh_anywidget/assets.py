@@ -34,13 +34,26 @@ MEDIA_TYPES = {
 }
 
 
+# The browser's files, by where they run (web/, served as one content-hashed folder)
+RUNTIME_JS = "page/runtime.js"
+"""The page runtime: the module script in the page head."""
+WORKER_JS = "worker/worker.js"
+"""The Pyodide worker's entry."""
+EARLY_JS = "inline/early.js"
+"""The classic script put inline in the first worker-mode placeholder: starts the worker early."""
+SERVICE_WORKER_JS = "service-worker/sw.js"
+"""The service worker of an exported static site (fh_anywidget.export)."""
+PACK_JS = "worker/pack.js"
+"""The site-packages pack's reader and writer: the worker's, and Node's at build time (dist/snapshot.py)."""
+
+
 def web_dir() -> Path:
-    """The page runtime's folder (web/): inside the installed package, or web/ of a source checkout."""
+    """The browser files' folder (web/): inside the installed package, or web/ of a source checkout."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "web", here.parent.parent / "web"):
-        if (candidate / "runtime.js").is_file():
+        if (candidate / RUNTIME_JS).is_file():
             return candidate
-    raise FileNotFoundError(f"[fh-anywidget] the page runtime (runtime.js) is missing beside {here}; reinstall fh-anywidget")
+    raise FileNotFoundError(f"[fh-anywidget] the page runtime (web/{RUNTIME_JS}) is missing beside {here}; reinstall fh-anywidget")
 
 
 def media_type(name: str) -> str:

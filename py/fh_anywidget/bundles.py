@@ -130,7 +130,7 @@ def bundle_for(module: ModuleType) -> Blob:
 
 
 BUNDLES_DIR = "/home/pyodide/fh_anywidget/bundles"
-"""Where the worker unpacks widget bundles (web/worker.js: SITE + "/bundles/" + the bundle's file
+"""Where the worker unpacks widget bundles (web/worker/bundles.js: SITE + "/bundles/" + the bundle's file
 name with every non-word character made ``_``)."""
 
 

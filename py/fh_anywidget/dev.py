@@ -4,7 +4,7 @@ With ``ANYWIDGET_HMR=1`` (and watchfiles), anywidget watches each widget class's
 file and, in a kernel, re-sends the new text as an ordinary update. In worker mode the widget's
 Python runs in the browser, which cannot watch the server's files; so the host listens to the same
 watchers on the server and streams each change to the pages (server-sent events), whose runtime
-(web/dev-reload.js) sets it on the models of that class: the page re-imports and re-renders, and the
+(web/page/dev-reload.js) sets it on the models of that class: the page re-imports and re-renders, and the
 worker's Python gets the new text as an update from the page.
 """
 

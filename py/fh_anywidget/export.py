@@ -23,6 +23,7 @@ from fasthtml.common import Div
 from .dist.errors import DistError
 from .snapshot import REBUILD
 from .vendor import find_vendored, vendored_file
+from .assets import SERVICE_WORKER_JS
 
 SW_FILE = "fhaw-sw.js"
 # FastHTML's other default helpers live only on GitHub (no registry copy to pin): the export drops them.
@@ -154,7 +155,7 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
     rel_prefix = prefix.removeprefix(base)
     for name, value in host.static_files():
         files[f"{rel_prefix}/{name}"] = value
-    sw = service_worker(base, host.url(host.web.slug, "sw.js").removeprefix(base), files)
+    sw = service_worker(base, host.url(host.web.slug, SERVICE_WORKER_JS).removeprefix(base), files)
     files[SW_FILE] = sw.encode()
     _write(out, files)
     for note in dict.fromkeys(export.notes):
@@ -219,7 +220,7 @@ def _digest(value: bytes | Path) -> str:
 
 
 def service_worker(base: str, module: str, files: dict[str, bytes | Path]) -> str:
-    """The site's service worker: the precache list and its content-hash version, run by web/sw.js."""
+    """The site's service worker: the precache list and its content-hash version, run by web/service-worker/sw.js."""
     version = hashlib.sha256("".join(f"{n}\0{_digest(v)}\n" for n, v in sorted(files.items())).encode()).hexdigest()[:16]
     urls = []
     for name in sorted(files):

@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import bundles
-from .assets import AssetDir, Blob, bytes_response, file_response, not_found, web_dir
+from .assets import EARLY_JS, RUNTIME_JS, WORKER_JS, AssetDir, Blob, bytes_response, file_response, not_found, web_dir
 from .csp import OfflinePolicyMiddleware
 from .dev import DevReload, hmr_enabled
 from .render import RenderContextMiddleware, current_render
@@ -143,7 +143,7 @@ class AnyWidgetHost:
         self.prefix = prefix
         self.dist_dir = Path(dist_dir)
         self.web = AssetDir("web", web_dir())
-        self._early_js = (self.web.root / "early.js").read_text()
+        self._early_js = (self.web.root / EARLY_JS).read_text()
         self.dist: AssetDir | None = None
         self.manifest: dict[str, Any] | None = None
         self.dist_problem: str | None = None
@@ -218,7 +218,7 @@ class AnyWidgetHost:
         dist = self.url(self.dist.slug) + "/" if self.dist else None
         packages = [*self.manifest.get("stack", []), *self.manifest.get("packages", [])] if self.manifest else []
         return {
-            "workerURL": self.url(self.web.slug, "worker.js"),
+            "workerURL": self.url(self.web.slug, WORKER_JS),
             "serverURL": self.url("ws"),
             "devEventsURL": self.url("dev", "events") if self.dev_reload is not None else None,
             "worker": {
@@ -241,10 +241,10 @@ class AnyWidgetHost:
 
     def runtime_script(self, **extra: Any) -> FT:
         config = {**self.runtime_config(), **extra}
-        return Script(type="module", src=self.url(self.web.slug, "runtime.js"), data_config=json.dumps(config, sort_keys=True))
+        return Script(type="module", src=self.url(self.web.slug, RUNTIME_JS), data_config=json.dumps(config, sort_keys=True))
 
     def early_start_script(self) -> FT:
-        """web/early.js inline, with its config: starts the worker while the page is still parsed."""
+        """web/inline/early.js inline, with its config: starts the worker while the page is still parsed."""
         config = self.runtime_config()
         early = {"workerURL": config["workerURL"], "boot": config["worker"]}
         return Script(self._early_js, data_fh_anywidget_early=json.dumps(early, separators=(",", ":")))

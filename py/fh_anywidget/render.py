@@ -25,7 +25,7 @@ class RenderContext:
     scope: Scope
     counts: Counter[str] = field(default_factory=Counter)
     worker_started: bool = False
-    """Whether this page already has the inline worker starter (web/early.js)."""
+    """Whether this page already has the inline worker starter (web/inline/early.js)."""
     widgets: int = 0
     """How many widget placeholders the response carries (fh_anywidget.csp adds its policy then)."""
 

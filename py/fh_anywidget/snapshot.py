@@ -19,7 +19,7 @@ from typing import Any
 from .assets import tree_hash
 
 KERNEL_DIR = "/home/pyodide/fh_anywidget/kernel"
-"""Where the worker unpacks the kernel bundle (web/worker.js SITE + "/kernel")."""
+"""Where the worker unpacks the kernel bundle (web/worker/bundles.js KERNEL_DIR)."""
 SNAPSHOT_MAGIC = 1886286592
 """The first uint32 of a Pyodide memory snapshot (pyodide.asm.mjs)."""
 REBUILD = "run `fh-anywidget dist module:app` again (module:app names this FastHTML app) and restart the server"

@@ -3,7 +3,7 @@
 The browser worker restores `snapshot.bin.gz` (Python with the worker stack, the fh_anywidget
 kernel and the app's packages already imported) instead of booting Python and installing wheels.
 A snapshot holds the wasm memory only, not Pyodide's file system, so the files of site-packages
-travel beside it as one pack (`site-packages.pack`, web/pack.js reads it) that the worker writes
+travel beside it as one pack (`site-packages.pack`, web/worker/pack.js reads it) that the worker writes
 back before Python runs. The snapshot is made by Node with the dist's own Pyodide, offline
 (make_snapshot.mjs), and kept in the download cache under a key of everything it depends on, so
 rebuilding a dist that did not change reuses it.
@@ -80,7 +80,7 @@ Runner = Callable[[SnapshotJob], dict[str, Any]]
 
 
 def pack_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """The pack of `(relative path, content)` pairs (format: web/pack.js)."""
+    """The pack of `(relative path, content)` pairs (format: web/worker/pack.js)."""
     listed = list(files)
     index = json.dumps([[path, len(data)] for path, data in listed], separators=(",", ":")).encode("utf-8")
     return b"".join([PACK_MAGIC, struct.pack("<I", len(index)), index, *(data for _, data in listed)])
@@ -159,9 +159,9 @@ def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: byte
 
 
 def pack_module() -> Path:
-    from ..assets import web_dir  # noqa: PLC0415
+    from ..assets import PACK_JS, web_dir  # noqa: PLC0415
 
-    return web_dir() / "pack.js"
+    return web_dir() / PACK_JS
 
 
 def run_node(job: SnapshotJob, node: str = "node") -> dict[str, Any]:

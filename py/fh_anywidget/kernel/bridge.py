@@ -1,4 +1,4 @@
-"""Inside the browser worker: connect a :class:`~fh_anywidget.kernel.Kernel` to web/worker.js.
+"""Inside the browser worker: connect a :class:`~fh_anywidget.kernel.Kernel` to web/worker/worker.js.
 
 Only imported in Pyodide (it needs ``pyodide.ffi``). Buffers leave as fresh ``Uint8Array``s whose
 ``ArrayBuffer``s the worker transfers to the page; they arrive as ``ArrayBuffer``s, copied once
@@ -30,10 +30,10 @@ FLUSH_SECONDS = 0.02
 
 
 class FilesPending:
-    """While a snapshot boot's site-packages sources are not written yet (web/worker.js writes them
-    after the first message), this finder, first on ``sys.meta_path``, has them written as soon as
-    Python needs one: an import of a package or module that is among them, package metadata
-    (``importlib.metadata``), or the source lines of a traceback.
+    """While a snapshot boot's site-packages sources are not written yet (web/worker/pending-files.js
+    writes them after the first message), this finder, first on ``sys.meta_path``, has them written
+    as soon as Python needs one: an import of a package or module that is among them, package
+    metadata (``importlib.metadata``), or the source lines of a traceback.
 
     It must come first: the data files are written at once, and nearly every package has one
     (``py.typed``), so its folder already exists. Python's own finder would take that folder, with
@@ -110,7 +110,7 @@ def add_to_path(folder: str) -> None:
 
 
 def files_written() -> None:
-    """Called by web/worker.js once the files are there: back to Python's own finders. The
+    """Called by web/worker/pending-files.js once the files are there: back to Python's own finders. The
     pending finder stays on ``sys.meta_path``, doing nothing from now on: this may run in the
     middle of a lookup that iterates over ``sys.meta_path`` (the finder asked for the files), and
     taking an entry out of that list then would make the lookup skip the next finder."""
@@ -124,7 +124,7 @@ def files_written() -> None:
 
 def start(post: Any) -> Callable[[str, Any], None]:
     """Make the worker's kernel; ``post(text, buffers)`` is the worker's JS sender (``text`` is
-    one frame: a message, or an array of messages, see :func:`fh_anywidget.protocol.frame`;
+    one frame: a message, or an array of messages, see :func:`fh_anywidget.kernel.protocol.frame`;
     ``buffers`` a JS array of ``Uint8Array``s, or None when the frame has none).
 
     Returns the function the worker calls with each message from the page.

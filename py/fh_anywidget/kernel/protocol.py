@@ -1,4 +1,4 @@
-"""The names of the fh-anywidget protocol, defined once (mirrored by web/protocol.js).
+"""The names of the fh-anywidget protocol, defined once (mirrored by web/shared/protocol.js).
 
 See docs/protocol.md. Every message is a JSON-able ``dict`` plus a list of binary buffers.
 The comm messages carry exactly the ``data`` of the Jupyter widget messages, protocol v2.
@@ -36,6 +36,14 @@ ECHO_UPDATE: Final = "echo_update"
 REQUEST_STATE: Final = "request_state"
 CUSTOM: Final = "custom"
 
+# the worker's envelope: the keys of what one postMessage between the page and the worker carries
+# (built by the worker's JavaScript; Python's frames leave as {text, buffers}): {msg, buffers},
+# {text, buffers}, {recycle}
+ENVELOPE_MSG: Final = "msg"
+ENVELOPE_TEXT: Final = "text"
+ENVELOPE_BUFFERS: Final = "buffers"
+ENVELOPE_RECYCLE: Final = "recycle"
+
 PAGE_TO_PYTHON: Final = frozenset({CREATE, COMM_MSG, COMM_CLOSE})
 PAGE_METHODS: Final = frozenset({UPDATE, REQUEST_STATE, CUSTOM})
 
@@ -44,7 +52,7 @@ def frame(items: Sequence[tuple[str, int]]) -> str:
     """The text of one frame carrying messages sent together: ``items`` are (JSON object text,
     number of buffers). One message stays an object; several become a JSON array. A message with
     buffers says how many (``nbuffers``); the frame's buffers follow in message order.
-    Mirrored by ``unframe`` in web/protocol.js."""
+    Mirrored by ``unframe`` in web/shared/protocol.js."""
     texts = [with_nbuffers(text, n) for text, n in items]
     return texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
 

@@ -1,0 +1,95 @@
+// One placeholder on the page (`.fh-anywidget[data-fh-anywidget]`): its boot status, its
+// errors, and the view of its widget.
+// @ts-check
+
+import { clearStatus, ensureStyles, showError, showStatus } from "./ui.js";
+
+/** @typedef {import("../shared/protocol.js").WidgetSpec} WidgetSpec */
+/** @typedef {import("./model.js").Model} Model */
+/**
+ * What a placeholder needs from its manager.
+ * @typedef {object} PlaceholderHost
+ * @property {(spec: WidgetSpec) => Promise<Model>} create
+ * @property {(model: Model) => import("./widget.js").WidgetBinding | undefined} bindingOf
+ * @property {{stage: string, percent?: number, detail?: string} | null} status  Boot progress, null once booted.
+ * @property {unknown} fatal  The error that stopped Python, if one did.
+ */
+
+export class Placeholder {
+  #controller = new AbortController();
+  #host;
+  /** The widget's model, once created. @type {Model | null} */
+  model = null;
+  /** The element the widget renders into, once created. @type {HTMLElement | null} */
+  viewElement = null;
+  failed = false;
+
+  /**
+   * @param {HTMLElement} el  The placeholder element.
+   * @param {WidgetSpec} spec  Its parsed `data-fh-anywidget`.
+   * @param {PlaceholderHost} host
+   */
+  constructor(el, spec, host) {
+    this.el = el;
+    this.spec = spec;
+    this.#host = host;
+    ensureStyles(el.ownerDocument);
+    if (host.status && !host.fatal) showStatus(el, host.status);
+    /** Settles when the widget is rendered here, or failed (the failure is shown, not thrown). */
+    this.mounted = this.#mount();
+  }
+
+  get disposed() {
+    return this.#controller.signal.aborted;
+  }
+
+  async #mount() {
+    const host = this.#host;
+    /** @type {Model} */
+    let model;
+    try {
+      model = await host.create(this.spec);
+    } catch (err) {
+      if (!this.disposed) this.showError(err, { source: err === host.fatal ? "fatal" : "create" });
+      return;
+    }
+    if (this.disposed) return;
+    this.model = model;
+    clearStatus(this.el);
+    const binding = host.bindingOf(model);
+    if (!binding) {
+      this.showError(
+        new Error(`[fh-anywidget] ${this.spec.target} made a widget without _esm; fh-anywidget shows anywidget.AnyWidget subclasses only`),
+        { source: "create" },
+      );
+      return;
+    }
+    const view = this.el.ownerDocument.createElement("div");
+    view.className = "fh-anywidget-view";
+    this.el.append(view);
+    this.viewElement = view;
+    await binding.createView(view, { signal: this.#controller.signal, errorTarget: this.el });
+  }
+
+  /** Show boot progress, while the widget is not there yet. @param {{stage: string, percent?: number, detail?: string}} status */
+  showStatus(status) {
+    if (!this.model && !this.failed && !this.disposed) showStatus(this.el, status);
+  }
+
+  /**
+   * @param {unknown} err
+   * @param {{source?: string, dismissible?: boolean}} [options]
+   */
+  showError(err, options = {}) {
+    if (!this.model) {
+      this.failed = true;
+      clearStatus(this.el);
+    }
+    showError(this.el, err, options);
+  }
+
+  /** The placeholder left the page: its view is disposed (the render's cleanup runs). */
+  dispose() {
+    this.#controller.abort();
+  }
+}

@@ -1,0 +1,254 @@
+// The page entry: <script type="module" src=".../runtime.js" data-config='{...}'>.
+// Mounts every placeholder present and later added, disposes the ones that leave, and
+// runs each placeholder's widget through the transport of its mode.
+// @ts-check
+
+import { listenForDevChanges } from "./dev-reload.js";
+import { WidgetManager } from "./manager.js";
+import { watchOutsideRequests } from "./offline.js";
+import { createWorkerTransport, takeEarlyWorker } from "./transport-worker.js";
+import { createWebSocketTransport } from "./transport-ws.js";
+import { ensureStyles, logError, showConnection, showError } from "./ui.js";
+
+/** @typedef {import("../shared/protocol.js").Transport} Transport */
+/** @typedef {import("./placeholder.js").Placeholder} Placeholder */
+/** @typedef {{worker?: import("../shared/protocol.js").BootConfig, workerURL?: string, serverURL?: string,
+ *   devEventsURL?: string | null, serviceWorker?: {url: string, scope: string}}} RuntimeConfig
+ *   `serviceWorker` is set on pages of an exported static site (`fh-anywidget build`). */
+
+export const PLACEHOLDER_SELECTOR = ".fh-anywidget[data-fh-anywidget]";
+export const DEFAULT_MODE = "worker";
+
+/**
+ * Read the runtime's config from its own script tag.
+ * @param {Document} doc
+ * @param {string} scriptURL  The runtime's own URL (import.meta.url).
+ * @returns {RuntimeConfig}
+ */
+export function readConfig(doc, scriptURL) {
+  const scripts = Array.from(doc.querySelectorAll("script[data-config]"));
+  const script =
+    scripts.find((s) => /** @type {HTMLScriptElement} */ (s).src === scriptURL) ||
+    scripts.find((s) => (s.getAttribute("src") || "").includes("runtime.js"));
+  if (!script) {
+    throw new Error(
+      "[fh-anywidget] the page has no <script type=module src=.../runtime.js data-config='...'>; " +
+        "add the runtime to the page head with the fh-anywidget host",
+    );
+  }
+  const text = script.getAttribute("data-config") || "";
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`[fh-anywidget] the runtime's data-config is not JSON (${err instanceof Error ? err.message : err}): ${text.slice(0, 200)}`);
+  }
+}
+
+/**
+ * The transports this runtime can start, by placeholder mode.
+ * @param {RuntimeConfig} config @param {Document} doc @param {string} scriptURL
+ * @returns {Record<string, () => Transport>}
+ */
+export function defaultTransports(config, doc, scriptURL) {
+  return {
+    worker() {
+      if (!config.worker) {
+        throw new Error("[fh-anywidget] the runtime's data-config has no \"worker\" boot config; render the page with the fh-anywidget host");
+      }
+      const url = config.workerURL ? new URL(config.workerURL, doc.baseURI) : new URL("../worker/worker.js", scriptURL);
+      return createWorkerTransport({ url, boot: config.worker, pageURL: doc.URL, early: takeEarlyWorker(globalThis) });
+    },
+    server() {
+      if (!config.serverURL) {
+        throw new Error('[fh-anywidget] the runtime\'s data-config has no "serverURL"; render the page with the fh-anywidget host');
+      }
+      const url = new URL(config.serverURL, doc.baseURI);
+      url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+      return createWebSocketTransport({
+        url,
+        onconnection(info) {
+          // every server-mode placeholder says when its socket is down, and that it reconnects
+          for (const el of Array.from(doc.querySelectorAll(PLACEHOLDER_SELECTOR))) {
+            if ((el.getAttribute("data-fh-anywidget") || "").includes('"mode":"server"')) showConnection(/** @type {HTMLElement} */ (el), info);
+          }
+        },
+      });
+    },
+  };
+}
+
+/**
+ * Start the runtime on `doc`.
+ * @param {object} options
+ * @param {Document} options.document
+ * @param {Record<string, () => Transport>} options.transports  Transport factories by mode.
+ * @param {(url: string) => Promise<any>} [options.importModule]
+ */
+export function startRuntime({ document: doc, transports, importModule }) {
+  /** @type {Map<string, WidgetManager>} */
+  const managers = new Map();
+  /** @type {Map<Element, {placeholder: Placeholder | null, manager: WidgetManager | null}>} */
+  const mounted = new Map();
+
+  /** @param {string} mode */
+  function managerFor(mode) {
+    let manager = managers.get(mode);
+    if (manager) return manager;
+    const factory = Object.hasOwn(transports, mode) ? transports[mode] : undefined;
+    if (!factory) {
+      throw new Error(`[fh-anywidget] a placeholder has mode ${JSON.stringify(mode)}; the modes are ${Object.keys(transports).map((m) => `"${m}"`).join(", ")}`);
+    }
+    manager = new WidgetManager({ transport: factory(), document: doc, importModule });
+    managers.set(mode, manager);
+    return manager;
+  }
+
+  /** @param {HTMLElement} el */
+  function mount(el) {
+    if (mounted.has(el)) return mounted.get(el)?.placeholder ?? null;
+    /** @type {any} */
+    let spec;
+    try {
+      spec = JSON.parse(el.getAttribute("data-fh-anywidget") || "");
+    } catch (err) {
+      fail(el, new Error(`[fh-anywidget] this placeholder's data-fh-anywidget is not JSON; render it with host.widget(...)`));
+      return null;
+    }
+    let manager;
+    try {
+      manager = managerFor(spec && spec.mode ? String(spec.mode) : DEFAULT_MODE);
+    } catch (err) {
+      fail(el, err);
+      return null;
+    }
+    const placeholder = manager.mount(el, spec);
+    mounted.set(el, { placeholder, manager });
+    return placeholder;
+  }
+
+  /** @param {HTMLElement} el @param {unknown} err */
+  function fail(el, err) {
+    mounted.set(el, { placeholder: null, manager: null });
+    ensureStyles(doc);
+    for (const child of Array.from(el.children)) if (child.classList.contains("fh-anywidget-status")) child.remove();
+    showError(el, err, { source: "runtime" });
+    logError("mounting a placeholder", err);
+  }
+
+  /** Mount the placeholders in `root` (and `root` itself). @param {ParentNode} root */
+  function scan(root) {
+    /** @type {Placeholder[]} */
+    const found = [];
+    const add = (/** @type {Element} */ el) => {
+      const p = mount(/** @type {HTMLElement} */ (el));
+      if (p) found.push(p);
+    };
+    const self = /** @type {Partial<Element>} */ (root);
+    if (typeof self.matches === "function" && self.matches(PLACEHOLDER_SELECTOR)) add(/** @type {Element} */ (root));
+    root.querySelectorAll(PLACEHOLDER_SELECTOR).forEach(add);
+    return found;
+  }
+
+  /** Dispose the placeholders no longer in the document. */
+  function sweep() {
+    for (const [el, entry] of mounted) {
+      if (el.isConnected) continue;
+      mounted.delete(el);
+      if (entry.manager && entry.placeholder) entry.manager.unmount(entry.placeholder);
+    }
+  }
+
+  const observer = new MutationObserver((records) => {
+    let removed = false;
+    for (const record of records) {
+      if (record.removedNodes.length) removed = true;
+      for (const node of Array.from(record.addedNodes)) if (node.nodeType === 1) scan(/** @type {Element} */ (node));
+    }
+    if (removed) sweep();
+  });
+  observer.observe(doc.documentElement, { childList: true, subtree: true });
+
+  const initial = scan(doc);
+  return {
+    managers,
+    /** The worker-mode manager, once a worker placeholder exists. */
+    get manager() {
+      return managers.get(DEFAULT_MODE) ?? null;
+    },
+    /** Settles when every placeholder present at start is rendered or shows its error. */
+    ready: Promise.all(initial.map((p) => p.mounted)).then(() => undefined),
+    mount,
+    scan,
+    dispose() {
+      observer.disconnect();
+      for (const manager of managers.values()) manager.dispose();
+      managers.clear();
+      mounted.clear();
+    },
+  };
+}
+
+/**
+ * Register the static site's service worker (it precaches the site for offline visits), if the
+ * config names one, once `ready` settles (the page's widgets are drawn) or after `maxWaitMs`:
+ * its precache then finds what the page loaded in the HTTP cache, instead of downloading the same
+ * files again while the page boots. A failure is logged, never fatal: the page works without it, online.
+ * @param {RuntimeConfig} config @param {{serviceWorker?: {register(url: string, options: object): Promise<unknown>}}} nav
+ * @param {Promise<unknown>} [ready] @param {number} [maxWaitMs]
+ * @returns {Promise<unknown> | null}
+ */
+export function registerServiceWorker(config, nav, ready = Promise.resolve(), maxWaitMs = 20000) {
+  const sw = config.serviceWorker;
+  if (!sw) return null;
+  const container = nav.serviceWorker;
+  if (!container) {
+    console.warn("[fh-anywidget] this browser has no service workers (or the page is not on https/localhost): the site will not work offline");
+    return null;
+  }
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const waited = new Promise((resolve) => {
+    timer = setTimeout(resolve, maxWaitMs);
+  });
+  return Promise.race([ready.catch(() => undefined), waited]).then(() => {
+    clearTimeout(timer);
+    return container.register(sw.url, { type: "module", scope: sw.scope }).catch((err) => {
+      console.warn(`[fh-anywidget] could not register the offline service worker ${sw.url}: ${err instanceof Error ? err.message : err}`);
+    });
+  });
+}
+
+function autostart() {
+  const w = /** @type {any} */ (window);
+  if (w.fhAnywidget) return; // the runtime was included twice: keep the first
+  watchOutsideRequests(window); // so that a widget's failed load of an outside URL names it
+  const scriptURL = import.meta.url;
+  /** @type {RuntimeConfig} */
+  let config = {};
+  /** @type {Record<string, () => Transport>} */
+  let transports;
+  try {
+    config = readConfig(document, scriptURL);
+    transports = defaultTransports(config, document, scriptURL);
+  } catch (err) {
+    const broken = () => {
+      throw err;
+    };
+    transports = { worker: broken, server: broken };
+  }
+  const runtime = startRuntime({ document, transports });
+  w.fhAnywidget = runtime;
+  registerServiceWorker(config, navigator, runtime.ready);
+  if (config.devEventsURL && typeof EventSource === "function") {
+    // development: worker-mode widgets follow their files (server-mode ones reload from Python)
+    listenForDevChanges({
+      url: new URL(config.devEventsURL, document.baseURI),
+      models: () => runtime.managers.get(DEFAULT_MODE)?.models.values() ?? [],
+    });
+  }
+}
+
+if (typeof window !== "undefined" && typeof document !== "undefined" && typeof MutationObserver !== "undefined") {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", autostart, { once: true });
+  else autostart();
+}

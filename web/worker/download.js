@@ -1,0 +1,44 @@
+// Fetching the files a boot needs: whole, or gunzipped in the worker straight into a buffer of the
+// size the dist's manifest gives.
+// @ts-check
+
+/** A URL of the boot config, made absolute (against the worker's own). @param {string} url */
+export const absolute = (url) => new URL(url, self.location.href).href;
+
+/** A promise that never counts as an unhandled rejection (it is awaited later, maybe not at all).
+ * @template T @param {Promise<T>} promise */
+export function settled(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** @param {string} url */
+export async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`[fh-anywidget] ${url} answered ${response.status}: ${await response.text()}`);
+  return response.arrayBuffer();
+}
+
+/** Fetch a `.gz` file and gunzip it in the worker (DecompressionStream) into `out`, which has
+ * the size the manifest gives, with no intermediate copies.
+ * @param {string} url @param {Uint8Array} out */
+export async function fetchGunzip(url, out) {
+  return gunzipInto(await fetch(url), url, out);
+}
+
+/** fetchGunzip for a response already there. @param {Response} response @param {string} url @param {Uint8Array} out */
+export async function gunzipInto(response, url, out) {
+  if (!response.ok || !response.body) throw new Error(`[fh-anywidget] ${url} answered ${response.status}`);
+  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  const size = out.byteLength;
+  let offset = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (offset + value.length > size) throw new Error(`[fh-anywidget] ${url} is bigger than the ${size} bytes the manifest says`);
+    out.set(value, offset);
+    offset += value.length;
+  }
+  if (offset !== size) throw new Error(`[fh-anywidget] ${url} has ${offset} bytes, not the ${size} the manifest says`);
+  return out;
+}
