@@ -11,11 +11,12 @@ import sys
 import textwrap
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fasthtml.common import fast_app
 
-from fh_anywidget import AnyWidgetHost, WidgetSpecError
+from fh_anywidget import AnyWidgetHost, WidgetSpecError, cli
 from fh_anywidget.bundles import app_widget_bundles
 
 WIDGETS = textwrap.dedent(
@@ -254,6 +255,38 @@ def test_imports_are_followed_relative_absolute_and_lazy_within_the_source_root_
         "myapp/__init__.py", "myapp/data/more/points.csv", "myapp/data/rows.csv", "myapp/helpers.py", "myapp/lazy.py",
         "myapp/panel.js", "myapp/sub/__init__.py", "myapp/sub/deep.py", "myapp/widgets.py", "toplevel_helper.py",
     ]  # json and traitlets are not the app's: the worker has its own
+
+
+def test_dist_prints_the_files_of_each_bundle_and_reports_a_refused_one(myapp, dist, monkeypatch, capsys):
+    seen = {}
+
+    def fake_build_dist(out, packages, **kwargs):
+        seen.update(kwargs)
+        return SimpleNamespace(hash="f" * 64)
+
+    monkeypatch.setattr(cli, "build_dist", fake_build_dist)
+    importlib.import_module("myapp.leaky")  # a widget module the app imported that cannot ship
+    assert cli.main(["dist", "myapp.server:app", "--out", str(dist)]) == 0
+    err = capsys.readouterr().err
+    # (other tests may have left widget modules of their own loaded: every loaded one is collected)
+    [(blob, modules)] = [(b, m) for b, m in seen["widget_bundles"] if any(n.startswith("myapp.") for n in m)]
+    assert modules == ("myapp.widgets",)
+    lines = err.splitlines()
+    head = lines.index(next(line for line in lines if line.startswith(f"bundle b/{blob.name} for myapp.widgets: 6 files, ")))
+    listed = [line.split()[0] for line in lines[head + 1: head + 7]]
+    assert listed == ["myapp/__init__.py", "myapp/data/more/points.csv", "myapp/data/rows.csv", "myapp/helpers.py",
+                      "myapp/panel.js", "myapp/widgets.py"]
+    assert "imported by myapp.widgets, line 4" in lines[head + 4] and "_esm of Panel" in lines[head + 5]
+    assert "bundle for myapp.leaky: left out of the memory snapshot:" in err
+    assert "[fh-anywidget] myapp/settings.py looks like it holds a secret" in err
+
+
+def test_build_prints_the_files_of_each_bundle_it_exports(myapp, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["build", "myapp.server:app", "--out", str(tmp_path / "site")]) == 0
+    err = capsys.readouterr().err
+    assert "bundle b/" in err and " for myapp.widgets: 6 files, " in err
+    assert "  myapp/helpers.py " in err and "settings.py" not in err
 
 
 def test_app_widget_bundles_report_a_module_that_cannot_ship_and_go_on(myapp):

@@ -377,6 +377,10 @@ class AnyWidgetHost:
                 raise WidgetSpecError(str(exc)) from None
         return urls
 
+    def widget_bundles(self) -> list[Blob]:
+        """The widget bundles of the pages rendered so far (since the last ``set_public_prefix``)."""
+        return [blob for blob in self._blobs.values() if self.url("b", blob.name) != self.kernel_bundle]
+
     def _in_stack(self, dist_name: str) -> bool:
         return bool(self.manifest) and dist_name in {normalize(n) for n in self.manifest.get("stack", [])}
 
