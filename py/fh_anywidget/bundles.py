@@ -24,8 +24,8 @@ from .bundle_files import BundleError, Selection, ShipRules, describe, select
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _cache: dict[tuple, Blob] = {}
-_selections: dict[str, Selection] = {}
-"""The choice each bundle was made from, by bundle name (for bundle_report)."""
+_selections: dict[str, tuple[Selection, set[str]]] = {}
+"""By bundle name: the choice it was made from and the modules it was made for (for bundle_report)."""
 
 
 def is_installed(module: ModuleType) -> bool:
@@ -62,7 +62,7 @@ def bundle_for(module: ModuleType, rules: ShipRules = ShipRules()) -> Blob:
     signature = tuple((name, p.stat().st_mtime_ns, p.stat().st_size) for name, p in files)
     cached = _cache.get(signature)
     if cached is not None:
-        _selections.setdefault(cached.name, selection)
+        _selections.setdefault(cached.name, (selection, set()))[1].add(module.__name__)
         return cached
     total = sum(p.stat().st_size for _, p in files)
     if total > MAX_BUNDLE_BYTES:
@@ -73,17 +73,16 @@ def bundle_for(module: ModuleType, rules: ShipRules = ShipRules()) -> Blob:
             "or move the widget into a smaller package of its own")
     blob = Blob(make_zip(files), "zip")
     _cache[signature] = blob
-    _selections.setdefault(blob.name, selection)
+    _selections.setdefault(blob.name, (selection, set()))[1].add(module.__name__)
     return blob
 
 
 def bundle_report(blob: Blob, modules: Iterable[str] = ()) -> list[str]:
     """What `fh-anywidget dist` and `build` print for a bundle: the files that ship and why."""
-    selection = _selections.get(blob.name)
-    if selection is None:
+    if blob.name not in _selections:
         return []
-    names = ", ".join(sorted(modules)) or selection.module
-    return describe(selection, f"bundle b/{blob.name} for {names}")
+    selection, made_for = _selections[blob.name]
+    return describe(selection, f"bundle b/{blob.name} for {', '.join(sorted({*modules, *made_for}))}")
 
 
 BUNDLES_DIR = "/home/pyodide/fh_anywidget/bundles"
