@@ -289,6 +289,15 @@ def test_build_prints_the_files_of_each_bundle_it_exports(myapp, tmp_path, monke
     assert "  myapp/helpers.py " in err and "settings.py" not in err
 
 
+def test_build_stops_at_a_page_whose_widget_would_ship_a_secret(myapp, tmp_path, monkeypatch, capsys):
+    (myapp / "server.py").write_text(SERVER.replace("from myapp.widgets import Panel", "from myapp.leaky import Leaky as Panel"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["build", "myapp.server:app", "--out", str(tmp_path / "site")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fh-anywidget: error: [fh-anywidget] myapp/settings.py looks like it holds a secret")
+    assert not (tmp_path / "site").exists()
+
+
 def test_app_widget_bundles_report_a_module_that_cannot_ship_and_go_on(myapp):
     widgets, leaky = importlib.import_module("myapp.widgets"), importlib.import_module("myapp.leaky")
     said: list[str] = []

@@ -7,10 +7,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .dist import DistError, build_dist, write_pins
 from .dist.build import DEFAULT_OUT
 from .dist.pins import DEFAULT_PYODIDE
+
+if TYPE_CHECKING:
+    from .bundle_files import ShipRules
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DistError as error:
         print(f"fh-anywidget: error: {error}", file=sys.stderr)
         return 1
+    except ValueError as error:  # the host's errors (WidgetSpecError, a refused bundle) while pages render
+        if not str(error).startswith("[fh-anywidget]"):
+            raise
+        print(f"fh-anywidget: error: {error}", file=sys.stderr)
+        return 1
 
 
 def run_dist(args: argparse.Namespace) -> int:
@@ -117,7 +126,7 @@ def app_packages(spec: str) -> list[str]:
     return [str(p) for p in getattr(host, "packages", None) or ()]
 
 
-def _ship_rules(spec: str) -> object:
+def _ship_rules(spec: str) -> ShipRules:
     """The app's host's include=/exclude= (none without a host)."""
     from .bundles import ShipRules  # noqa: PLC0415
 
