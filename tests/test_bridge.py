@@ -107,6 +107,32 @@ def test_a_newer_bundle_of_a_module_python_already_has_replaces_it(bridge, tmp_p
             sys.modules.pop(name, None)
 
 
+def test_two_bundles_of_one_package_share_it_and_each_brings_its_own_modules(bridge, tmp_path: Path) -> None:
+    """Each widget module's bundle holds what it imports, so two widget modules of one package
+    come in two bundles with the same ``__init__.py``: the package imported from the first one
+    stays, and finds the second one's modules (as the memory snapshot imports both)."""
+    first, second = tmp_path / "bundle-a", tmp_path / "bundle-b"
+    for folder, module in ((first, "wiggly"), (second, "widgets")):
+        (folder / "shared_pkg_for_bridge_test").mkdir(parents=True)
+        (folder / "shared_pkg_for_bridge_test" / "__init__.py").write_text("LOADS = []\n")
+        (folder / "shared_pkg_for_bridge_test" / f"{module}.py").write_text(f"NAME = {module!r}\n")
+    names = ("shared_pkg_for_bridge_test", "shared_pkg_for_bridge_test.wiggly", "shared_pkg_for_bridge_test.widgets")
+    try:
+        bridge.add_to_path(str(first))
+        package = importlib.import_module("shared_pkg_for_bridge_test")
+        assert importlib.import_module("shared_pkg_for_bridge_test.wiggly").NAME == "wiggly"
+        bridge.add_to_path(str(second))
+        assert importlib.import_module("shared_pkg_for_bridge_test.widgets").NAME == "widgets"
+        assert sys.modules["shared_pkg_for_bridge_test"] is package, "the same code: the package stays"
+        assert sys.modules["shared_pkg_for_bridge_test.wiggly"].NAME == "wiggly"
+    finally:
+        for folder in (first, second):
+            if str(folder) in sys.path:
+                sys.path.remove(str(folder))
+        for name in names:
+            sys.modules.pop(name, None)
+
+
 class _JsBuffer:
     """Stands in for a JS ``ArrayBuffer`` as Pyodide hands it to Python."""
 

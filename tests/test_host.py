@@ -105,7 +105,7 @@ def test_calls_without_a_key_get_distinct_keys_and_calls_with_one_share_it(host,
     assert spec_of(host.widget(mod.Hello, key="k"))["key"] == spec_of(host.widget(mod.Hello, key="k"))["key"] == "k"
 
 
-def test_a_package_ships_whole_without_caches(host, widget_modules):
+def test_a_package_module_ships_with_its_package_and_the_files_its_widgets_name_without_caches(host, widget_modules):
     mod, _ = widget_modules
     spec = spec_of(host.widget(mod.Hello))
     assert zip_names(host, spec["bundles"][0]) == ["wpkg/__init__.py", "wpkg/hello.css", "wpkg/hello.js", "wpkg/widgets.py"]

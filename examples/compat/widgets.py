@@ -103,6 +103,7 @@ class HotReload(Probe):
     """Python replaces ``_esm`` while the page is open (what anywidget's hot reload does)."""
 
     _esm = ESM / "hot_v1.js"
+    _fhaw_assets = ["esm/hot_v2.js"]  # read at run time (below): shipped to the browser with the module
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -332,6 +333,7 @@ class CssPath(_CssSwap):
     """``_css`` as a Path (green), replaced by another file's text (blue)."""
 
     _css = CSS / "path_v1.css"
+    _fhaw_assets = ["css/path_v2.css"]  # read at run time (swapped_css): shipped with the module
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(kind="path", **kwargs)

@@ -7,10 +7,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .dist import DistError, build_dist, write_pins
 from .dist.build import DEFAULT_OUT
 from .dist.pins import DEFAULT_PYODIDE
+
+if TYPE_CHECKING:
+    from .bundle_files import ShipRules
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,15 +76,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DistError as error:
         print(f"fh-anywidget: error: {error}", file=sys.stderr)
         return 1
+    except ValueError as error:  # the host's errors (WidgetSpecError, a refused bundle) while pages render
+        if not str(error).startswith("[fh-anywidget]"):
+            raise
+        print(f"fh-anywidget: error: {error}", file=sys.stderr)
+        return 1
 
 
 def run_dist(args: argparse.Namespace) -> int:
     packages = [*app_packages(args.app), *args.package] if args.app else list(args.package)
     bundles: list = []
-    if args.app and args.snapshot:
-        from .bundles import app_widget_bundles  # noqa: PLC0415
+    if args.app:
+        from .bundles import app_widget_bundles, bundle_report  # noqa: PLC0415
 
-        bundles = list(app_widget_bundles().values())  # the modules load_app imported with the app
+        # the modules load_app imported with the app: their bundles, as the pages will send them
+        found = list(app_widget_bundles(rules=_ship_rules(args.app), report=_say).values())
+        for blob, modules in found:
+            for line in bundle_report(blob, modules):
+                _say(line)
+        bundles = found if args.snapshot else []
     manifest = build_dist(args.out, packages, cache=args.cache, report=_say, snapshot=args.snapshot,
                           widget_bundles=bundles)
     print(f"{args.out} {manifest.hash}")
@@ -88,10 +102,16 @@ def run_dist(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from .bundles import bundle_report  # noqa: PLC0415
     from .export import build_site  # noqa: PLC0415
 
-    summary = build_site(load_app(args.app), args.out, base_url=args.base_url, routes=args.route,
+    app = load_app(args.app)
+    summary = build_site(app, args.out, base_url=args.base_url, routes=args.route,
                          server_widgets=args.server_widgets, cache=args.cache, report=_say)
+    host = getattr(getattr(app, "state", None), "fh_anywidget", None)
+    for blob in host.widget_bundles() if host is not None else []:
+        for line in bundle_report(blob):
+            _say(line)
     print(f"{args.out}: {len(summary['pages'])} pages, {summary['files']} files, {summary['bytes'] / 1e6:.1f} MB")
     return 0
 
@@ -106,6 +126,14 @@ def app_packages(spec: str) -> list[str]:
     """The extra packages a FastHTML app asks for: `app.state.fh_anywidget.packages`."""
     host = getattr(getattr(load_app(spec), "state", None), "fh_anywidget", None)
     return [str(p) for p in getattr(host, "packages", None) or ()]
+
+
+def _ship_rules(spec: str) -> ShipRules:
+    """The app's host's include=/exclude= (none without a host)."""
+    from .bundles import ShipRules  # noqa: PLC0415
+
+    host = getattr(getattr(load_app(spec), "state", None), "fh_anywidget", None)
+    return getattr(host, "ship_rules", None) or ShipRules()
 
 
 def load_app(spec: str) -> object:

@@ -86,7 +86,13 @@ class AnyWidgetHost:
         dist_dir: where ``fh-anywidget dist`` wrote the Pyodide distribution.
         prefix: the URL path under which everything is served.
         modules: extra modules (objects or names) to ship to the worker with every widget,
-            for widget modules that import sibling modules of their own.
+            for modules a widget imports in a way its import statements do not show.
+        include: more files for the worker-mode bundles, as paths or globs relative to the folder
+            on ``sys.path`` that holds the widget modules, as ``fh-anywidget dist`` prints them
+            (``"myapp/data/"``, ``"myapp/**/*.csv"``). A file named here by its own path ships
+            even if it looks like a secret. A bundle holds only the widget's module, the app
+            modules it imports, the files its widgets name and its ``_fhaw_assets`` otherwise.
+        exclude: files to leave out of the bundles, in the same form.
         secret: signs the grants of server-mode placeholders; default: the app's session
             ``secret_key`` (so grants survive a restart), else a random one per process.
         server_grace_seconds: how long a server-mode page's widgets outlive its socket, so
@@ -123,6 +129,8 @@ class AnyWidgetHost:
         dist_dir: str | Path = "build/pyodide",
         prefix: str = "/_fhaw",
         modules: Iterable[ModuleType | str] = (),
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
         secret: str | bytes | None = None,
         server_grace_seconds: float = 30.0,
         server_max_frame_bytes: int = 8 * 1024 * 1024,
@@ -149,6 +157,10 @@ class AnyWidgetHost:
         self.dist_problem: str | None = None
         self.snapshot = SnapshotCheck(None, "the Python distribution is missing")
         self.extra_modules = [m if isinstance(m, ModuleType) else importlib.import_module(m) for m in modules]
+        try:
+            self.ship_rules = bundles.ShipRules.of(include, exclude)
+        except bundles.BundleError as exc:
+            raise WidgetSpecError(str(exc)) from None
         self._blobs: dict[str, Blob] = {}
         self.dev_reload = DevReload() if (hmr_enabled() if dev is None else dev) else None
         self.public_prefix = prefix  # where the browser finds `prefix`; a static export moves it under its base URL
@@ -398,10 +410,14 @@ class AnyWidgetHost:
                         f"not have: add it with AnyWidgetHost(app, packages=[{dist_name!r}]) and run `fh-anywidget dist`")
                 continue
             try:
-                urls.append(self._add_blob(bundles.bundle_for(mod)))
+                urls.append(self._add_blob(bundles.bundle_for(mod, self.ship_rules)))
             except bundles.BundleError as exc:
                 raise WidgetSpecError(str(exc)) from None
         return urls
+
+    def widget_bundles(self) -> list[Blob]:
+        """The widget bundles of the pages rendered so far (since the last ``set_public_prefix``)."""
+        return [blob for blob in self._blobs.values() if self.url("b", blob.name) != self.kernel_bundle]
 
     def _in_stack(self, dist_name: str) -> bool:
         return bool(self.manifest) and dist_name in {normalize(n) for n in self.manifest.get("stack", [])}

@@ -54,15 +54,14 @@ for i, bundle in enumerate(${JSON.stringify(bundles.map((/** @type {{dir: string
     with zipfile.ZipFile(archive) as z:
         z.extractall(bundle["dir"])
     os.remove(archive)
-    if bundle["dir"] not in sys.path:
-        sys.path.insert(0, bundle["dir"])
-    importlib.invalidate_caches()
+    from fh_anywidget.kernel.bridge import add_to_path  # as the worker adds a bundle (packages shared)
+    add_to_path(bundle["dir"])
     for name in bundle["modules"]:
         try:
             importlib.import_module(name)
         except BaseException as error:
             failed[name] = f"{type(error).__name__}: {error}"
-for _name in ("name", "i", "bundle", "archive", "z", "os", "zipfile"):
+for _name in ("name", "i", "bundle", "archive", "z", "os", "zipfile", "add_to_path"):
     globals().pop(_name, None)
 del _name
 gc.collect()

@@ -12,6 +12,7 @@ the page instead of several. A handler that runs long sends what it has every
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import sys
 import time
@@ -91,21 +92,42 @@ def invalidate_caches() -> None:
         sys.path_importer_cache.update(zips)
 
 
+_sources: dict[str, str] = {}
+"""The sha256 of each module's file in the bundles added so far (the newest bundle's)."""
+
+
 def add_to_path(folder: str) -> None:
-    """Put an unpacked widget bundle's folder first on ``sys.path``. A module this bundle holds
-    that Python has already imported from elsewhere (older code: the memory snapshot imports
-    the app's widget modules as they were at `fh-anywidget dist`) is forgotten, so the next
-    import takes the bundle's."""
+    """Put an unpacked widget bundle's folder first on ``sys.path``.
+
+    Modules of this bundle that Python has already imported from another bundle's folder stay
+    when they are the same code (two widget modules of one package share its ``__init__.py``):
+    their packages look in this folder too, for the submodules only it has. If any of them is
+    other code (older code: the memory snapshot imports the app's widget modules as they were at
+    `fh-anywidget dist`), they are all forgotten, so the next import takes the bundle's."""
     if folder not in sys.path:
         sys.path.insert(0, folder)
     root = Path(folder)
+    held: dict[str, tuple[Path, str]] = {}
     for file in root.rglob("*.py"):
         parts = file.relative_to(root).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        held[name] = (file, hashlib.sha256(file.read_bytes()).hexdigest())
+    elsewhere = {}
+    for name in held:
         loaded = sys.modules.get(name)
         where = getattr(loaded, "__file__", None)
         if loaded is not None and where and not Path(where).is_relative_to(root):
+            elsewhere[name] = loaded
+    if all(_sources.get(name) == held[name][1] for name in elsewhere):
+        for name, module in elsewhere.items():
+            paths = getattr(module, "__path__", None)
+            package = str(held[name][0].parent)
+            if held[name][0].name == "__init__.py" and isinstance(paths, list) and package not in paths:
+                paths.insert(0, package)
+    else:
+        for name in elsewhere:
             del sys.modules[name]
+    _sources.update((name, digest) for name, (_, digest) in held.items())
     invalidate_caches()
 
 
