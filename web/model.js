@@ -172,17 +172,29 @@ export class Model {
   }
 
   /**
-   * Hold incoming messages until `promise` settles, then handle them in order.
+   * Hold incoming messages until the returned `release` is called, then handle them in order
+   * (the binding holds them while the first `initialize` runs). A custom message is not held
+   * behind a pending initialize that listens for custom messages: it may be the reply that the
+   * initialize awaits (a `model.send` answered by Python, `experimental.invoke`). Then what is
+   * held is handled at once, in order, that message last; holding goes on for later ones.
+   * @returns {() => void} release (idempotent)
+   */
+  holdMessages() {
+    if (this.#queue === null) this.#queue = [];
+    return () => {
+      const held = this.#queue || [];
+      this.#queue = null;
+      for (const handle of held) handle();
+    };
+  }
+
+  /**
+   * Hold incoming messages until `promise` settles (see `holdMessages`).
    * @param {Promise<unknown>} promise
    */
   queueUntil(promise) {
-    if (this.#queue === null) this.#queue = [];
-    const flush = () => {
-      const queued = this.#queue || [];
-      this.#queue = null;
-      for (const handle of queued) handle();
-    };
-    promise.then(flush, flush);
+    const release = this.holdMessages();
+    promise.then(release, release);
   }
 
   /**
@@ -193,6 +205,11 @@ export class Model {
    */
   receive(data, buffers = [], parent = null) {
     this.#later(() => this.#handle(data, buffers, parent));
+    if (this.#queue && data?.method === CUSTOM && this.#events.count("msg:custom") > 0) {
+      const held = this.#queue;
+      this.#queue = [];
+      for (const handle of held) handle();
+    }
   }
 
   /** Python closed the model: `comm:close` then `destroy` fire, and every listener is removed. */

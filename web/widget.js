@@ -82,6 +82,9 @@ export class WidgetBinding {
   #ready = deferred();
   /** @type {Promise<void>} */
   #loading;
+  /** Hands Python's messages over once the first initialize has finished (or failed); null after. */
+  /** @type {(() => void) | null} */
+  #releaseMessages;
   /** The widget's exports: what its initialize returned, when that is an object. */
   exports = /** @type {any} */ (undefined);
   /** Why the current `_esm` could not be loaded or initialized, if it could not. */
@@ -101,10 +104,13 @@ export class WidgetBinding {
     this.#css.update(model.get("_css"));
     model.on("change:_css", (/** @type {Model} */ _m, /** @type {unknown} */ css) => this.#css.update(css), this);
     model.on("change:_esm", () => this.reload(), this);
+    // Python's messages wait for the first initialize (its listeners), not for the renders:
+    // the views render after them, so a first render sees the finished widget (every trait the
+    // constructor set after it opened the comm), and a render may await a reply from Python.
+    this.#releaseMessages = model.holdMessages();
     this.#loading = this.#load();
-    /** Settles when the first `_esm` is loaded and initialized (or failed). */
+    /** Settles when the first `_esm` is loaded, initialized and rendered (or failed). */
     this.loaded = this.#loading;
-    model.queueUntil(this.#loading);
   }
 
   /** Resolves with the exports once the current `_esm` is initialized; rejects if that failed. */
@@ -162,12 +168,20 @@ export class WidgetBinding {
 
   /** End everything: views, initialize, CSS, listeners. */
   dispose() {
+    this.#handOverMessages();
     this.#generation += 1;
     this.#controller?.abort();
     for (const view of this.#views) view.controller?.abort();
     this.#views.clear();
     this.#css.remove();
     this.#model.offOwner(this);
+  }
+
+  /** Let Python's held messages through, in order (once). */
+  #handOverMessages() {
+    const release = this.#releaseMessages;
+    this.#releaseMessages = null;
+    release?.();
   }
 
   async #load() {
@@ -209,6 +223,7 @@ export class WidgetBinding {
       this.error = null;
       this.#definition = definition;
       this.#ready.resolve(this.exports);
+      this.#handOverMessages();
       await Promise.all([...this.#views].map((view) => this.#render(view)));
     } catch (err) {
       if (generation !== this.#generation) return;
@@ -216,6 +231,7 @@ export class WidgetBinding {
       this.error = err;
       this.#ready.reject(err);
       logError(`loading the widget ${this.name}`, err);
+      this.#handOverMessages(); // a fixed _esm may be among them
       for (const view of this.#views) {
         view.el.replaceChildren(); // what an aborted render left behind is dead
         showError(view.errorTarget, err, { source: "binding" });

@@ -51,6 +51,10 @@ FIXTURES: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("css-path", "_css as a Path", w.CssPath, {}),
     ("css-url", "_css as a URL", w.CssUrl, {"base": "{base}"}),
     ("layout", "a class that overrides layout", w.OwnLayout, {}),
+    ("late-data", "first render sees traits set after super().__init__()", w.LateData, {}),
+    ("late-factory", "first render sees what a factory set after making the widget", w.late_data_factory, {}),
+    ("render-asks", "a render that awaits Python's reply to model.send", w.RenderAsks, {}),
+    ("initialize-invokes", "an initialize that awaits experimental.invoke", w.InitializeInvokes, {}),
 ]
 MANY = 50
 STATIC_DIRS = (w.ESM, w.CSS)

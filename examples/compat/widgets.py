@@ -358,3 +358,65 @@ class OwnLayout(Probe):
 
     _esm = ESM / "layout.js"
     layout = traitlets.Unicode("own layout").tag(sync=True)
+
+
+# -- the order of construction, initialize and render -----------------------------------
+
+def _chart(points: list[int]) -> dict[str, Any]:
+    return {"mark": "bar", "values": points}
+
+
+class LateData(anywidget.AnyWidget):
+    """Sets its data after ``super().__init__()``, as popular widgets do: the comm opens with an
+    empty spec, and the first render must see the finished one (it throws on an empty spec,
+    as a chart library does: "invalid specification")."""
+
+    _esm = ESM / "late_data.js"
+    spec = traitlets.Dict().tag(sync=True)
+    picked = traitlets.Int(-1).tag(sync=True)
+    """Set in the page (a click on a bar); Python answers with ``note``."""
+    note = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, points: list[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = _chart(points or [3, 1, 4, 1, 5])
+
+    @traitlets.observe("picked")
+    def _on_picked(self, change: dict[str, Any]) -> None:
+        self.note = f"python saw bar {change['new']} = {self.spec['values'][change['new']]}"
+
+
+def late_data_factory() -> LateData:
+    """A factory that changes the widget after making it: ``w = W(); w.x = ...; return w``."""
+    w = LateData(points=[1])
+    w.spec = _chart([2, 7, 1, 8])
+    return w
+
+
+class RenderAsks(anywidget.AnyWidget):
+    """A query widget: its render asks Python for the first rows (``model.send``) and waits for
+    the reply before it draws."""
+
+    _esm = ESM / "render_asks.js"
+    rows = [["ada", 36], ["grace", 85], ["alan", 41]]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(self._on_msg)
+
+    def _on_msg(self, widget: Any, content: dict[str, Any], buffers: list[memoryview]) -> None:
+        if content.get("ask") == "rows":
+            self.send({"rows": self.rows[: int(content.get("limit", 10))]})
+
+
+class InitializeInvokes(anywidget.AnyWidget):
+    """An initialize that awaits ``experimental.invoke`` (a ``@command`` that also sets a trait
+    before it answers); render draws what initialize got."""
+
+    _esm = ESM / "initialize_invokes.js"
+    loaded = traitlets.Int(0).tag(sync=True)
+
+    @anywidget.experimental.command
+    def first_rows(self, msg: dict[str, Any], buffers: list[memoryview]) -> tuple[dict[str, Any], list[bytes]]:
+        self.loaded = int(msg["limit"])
+        return {"rows": [f"row {i}" for i in range(self.loaded)]}, []

@@ -372,6 +372,50 @@ def test_a_widget_that_overrides_layout(compat: CompatPage) -> None:
     no_errors(compat, "layout")
 
 
+# -- the order of construction, initialize and render ------------------------------------
+
+def bars(view: Locator) -> Locator:
+    return view.locator(".bars .bar")
+
+
+@pytest.mark.feature("first render sees traits set after super().__init__()")
+def test_the_first_render_sees_traits_the_constructor_set_after_opening_the_comm(compat: CompatPage) -> None:
+    view = compat.view("late-data")
+    expect(view).to_have_attribute("data-first-render", "[3,1,4,1,5]")
+    expect(bars(view)).to_have_count(5)
+    view.scroll_into_view_if_needed()
+    view.screenshot(path=str(RESULTS / f"late-data-{compat.mode}.png"))
+    bars(view).nth(2).click()  # the page sets picked; Python answers with note
+    expect(view.locator(".note")).to_have_text("python saw bar 2 = 4", timeout=STEP_MS)
+    no_errors(compat, "late-data")
+
+
+@pytest.mark.feature("first render sees what a factory set after making the widget")
+def test_the_first_render_sees_what_a_factory_set_before_returning_the_widget(compat: CompatPage) -> None:
+    view = compat.view("late-factory")
+    expect(view).to_have_attribute("data-first-render", "[2,7,1,8]")
+    bars(view).nth(1).click()
+    expect(view.locator(".note")).to_have_text("python saw bar 1 = 7", timeout=STEP_MS)
+    no_errors(compat, "late-factory")
+
+
+@pytest.mark.feature("a render that awaits Python's reply to model.send")
+def test_a_render_that_awaits_a_reply_from_python_draws_it(compat: CompatPage) -> None:
+    view = compat.view("render-asks")
+    expect(view.locator("table.rows tr")).to_have_count(2, timeout=STEP_MS)
+    expect(view.locator("table.rows")).to_contain_text("grace")
+    expect(view).to_have_attribute("data-rows", "2")
+    no_errors(compat, "render-asks")
+
+
+@pytest.mark.feature("an initialize that awaits experimental.invoke")
+def test_an_initialize_that_awaits_invoke_gets_the_response_and_the_update_before_it(compat: CompatPage) -> None:
+    view = compat.view("initialize-invokes")
+    expect(view.locator("ul.rows li")).to_have_text(["row 0", "row 1", "row 2"], timeout=STEP_MS)
+    expect(view).to_have_attribute("data-loaded-at-initialize", "3")  # Python's update came first
+    no_errors(compat, "initialize-invokes")
+
+
 def test_no_fixture_shows_an_error_and_the_console_has_no_page_errors(compat: CompatPage) -> None:
     expect(compat.page.locator(".fh-anywidget-error")).to_have_count(0)
     assert not [line for line in compat.console if line.startswith("pageerror")], compat.console

@@ -207,6 +207,24 @@ describe("Model queue and proxy", () => {
     assert.equal(model.get("v"), 1);
   });
 
+  test("a custom message is not held behind a listener that may be waiting for it; what was held goes first", () => {
+    const { model } = recordingModel({ v: 0 });
+    const release = model.holdMessages();
+    const seen = [];
+    model.receive({ method: "update", state: { v: 1 }, buffer_paths: [] }, [], null);
+    model.receive({ method: "custom", content: "nobody listens yet" }, [], null);
+    assert.deepEqual(seen, []);
+    model.on("change:v", (m, v) => seen.push(`v ${v}`));
+    model.on("msg:custom", (content) => seen.push(`custom ${content}`));
+    model.receive({ method: "custom", content: "the reply" }, [], null);
+    assert.deepEqual(seen, ["v 1", "custom nobody listens yet", "custom the reply"]);
+    model.receive({ method: "update", state: { v: 2 }, buffer_paths: [] }, [], null);
+    assert.deepEqual(seen.length, 3, "holding goes on for later updates");
+    release();
+    release();
+    assert.deepEqual(seen, ["v 1", "custom nobody listens yet", "custom the reply", "v 2"]);
+  });
+
   test("a proxy's off() removes only the listeners it registered", () => {
     const { model } = recordingModel({ v: 0 });
     const view = model.proxy({});

@@ -159,6 +159,85 @@ describe("WidgetBinding lifecycle", () => {
   });
 });
 
+describe("WidgetBinding order: the first render sees the finished widget", () => {
+  /** Python's reply to a custom message, as a transport would deliver it: later, not inside send. */
+  const replyLater = (/** @type {Model} */ model, /** @type {any} */ content) =>
+    setTimeout(() => model.receive({ method: "custom", content }, [], null), 5);
+
+  test("updates Python sent after opening the comm are applied before the first render", async () => {
+    const calls = [];
+    const { bind, el } = setup({
+      "https://w/a.js": {
+        default: {
+          async initialize({ model }) {
+            calls.push(["initialize", model.get("data")]);
+            model.on("change:data", (_m, v) => calls.push(["change", v]));
+            await settle(2);
+          },
+          render: ({ model }) => void calls.push(["render", model.get("data")]),
+        },
+      },
+    });
+    // the comm opened with the state at super().__init__(); the constructor then set `data`
+    const { model, binding } = bind("m1", { _esm: "https://w/a.js", data: [] });
+    model.receive({ method: "update", state: { data: [1, 2, 3] }, buffer_paths: [] }, [], null);
+    await binding.createView(el());
+    assert.deepEqual(calls, [["initialize", []], ["change", [1, 2, 3]], ["render", [1, 2, 3]]]);
+  });
+
+  test("a render that awaits Python's reply to its model.send gets it", async () => {
+    const { bind, el, sent } = setup({
+      "https://w/a.js": {
+        default: {
+          render: ({ model, el }) =>
+            new Promise((resolve) => {
+              model.on("msg:custom", (/** @type {any} */ content) => {
+                el.textContent = `rows ${content.rows.join(",")}`;
+                resolve(undefined);
+              });
+              model.send({ ask: "rows" });
+            }),
+        },
+      },
+    });
+    const { model, binding } = bind("m1", { _esm: "https://w/a.js" });
+    const view = el();
+    const rendered = binding.createView(view);
+    await settle(3);
+    assert.deepEqual(sent.map((m) => m.data.content), [{ ask: "rows" }]);
+    replyLater(model, { rows: [1, 2] });
+    const outcome = await Promise.race([rendered.then(() => "rendered"), new Promise((r) => setTimeout(() => r("stuck"), 500))]);
+    assert.equal(outcome, "rendered");
+    assert.equal(view.textContent, "rows 1,2");
+  });
+
+  test("an initialize that awaits experimental.invoke gets the response, after the updates sent before it", async () => {
+    const order = [];
+    const { bind, el, sent } = setup({
+      "https://w/a.js": {
+        default: {
+          async initialize({ model, experimental }) {
+            model.on("change:n", (_m, v) => order.push(`change ${v}`));
+            const [response] = await experimental.invoke("first_rows", { limit: 2 });
+            order.push(`response ${response} (n is ${model.get("n")})`);
+          },
+          render: ({ model }) => void order.push(`render n=${model.get("n")}`),
+        },
+      },
+    });
+    const { model, binding } = bind("m1", { _esm: "https://w/a.js", n: 0 });
+    const rendered = binding.createView(el());
+    await settle(3);
+    const { id } = sent[0].data.content;
+    // Python's command handler set a trait, then answered
+    model.receive({ method: "update", state: { n: 5 }, buffer_paths: [] }, [], null);
+    model.receive({ method: "custom", content: { id, kind: "anywidget-command-response", response: "ok" } }, [], null);
+    const outcome = await Promise.race([rendered.then(() => "rendered"), new Promise((r) => setTimeout(() => r("stuck"), 500))]);
+    assert.equal(outcome, "rendered");
+    assert.deepEqual(order, ["change 5", "response ok (n is 5)", "render n=5"]);
+  });
+});
+
 describe("WidgetBinding hot reload (change of _esm)", () => {
   test("aborts the old binding, re-initializes and re-renders every live view in place", async () => {
     const log = [];
