@@ -69,13 +69,12 @@ COMPILED = "needs {} (compiled; no pure-Python wheel for the browser): server mo
 PY312 = "needs Python 3.12+ ({}'s Requires-Python), and the server's venv is 3.11"
 PYPI: list[Pypi] = [
     # -- pure Python: both modes -------------------------------------------------------------
-    Pypi("bitjet.BitView", "bitjet==1.0.0"),
+    Pypi("bitjet.BitView", "bitjet==1.0.0"),  # made by BUILDERS: its data is bytes
     Pypi("mopad.GamepadWidget", "mopad==0.4.0"),
     Pypi("graphviz_anywidget.GraphvizAnyWidget", "graphviz-anywidget==0.8.0",
          {"dot_source": "digraph { alpha -> beta; beta -> gamma; gamma -> alpha; }"}),
     Pypi("markmap_anywidget.MarkmapWidget", "markmap-anywidget==0.3.0",
          {"markdown_content": "# Fruit\n## Apples\n- Cox\n- Gala\n## Pears\n- Conference\n- Comice\n"}),
-    Pypi("moutils.Slot", "moutils==0.3.12"),  # made by BUILDERS: its events are Python callbacks
     # -- compiled dependencies: server mode only --------------------------------------------------
     Pypi("itables.widget.ITable", "itables==2.9.1", modes=SERVER, worker_needs=COMPILED.format("pandas")),
     Pypi("quak.Widget", "quak==0.3.5", modes=SERVER, worker_needs=COMPILED.format("duckdb and pyarrow")),
@@ -87,6 +86,9 @@ PYPI: list[Pypi] = [
     Pypi("anythreejs.Renderer", "anythreejs==0.3.4", modes=SERVER, worker_needs=COMPILED.format("numpy"),
          watch=("_click_info",)),
     Pypi("pyobsplot.Plot", "pyobsplot==0.5.4", modes=SERVER, worker_needs=COMPILED.format("pandas, polars and pyarrow")),
+    Pypi("moutils.Slot", "moutils==0.3.12", modes=SERVER,  # made by BUILDERS: its events are Python callbacks
+         worker_needs="needs marimo (a requirement of moutils), which needs msgspec and pyyaml (compiled; no "
+                      "pure-Python wheel for the browser): server mode only"),
     Pypi("mowidget.ColorPicker", "mowidget==0.1.6", modes=SERVER,
          worker_needs=COMPILED.format("numpy (a requirement of the package, not of this widget)")),
     # -- checked, not run --------------------------------------------------------------------------
@@ -138,6 +140,10 @@ ROWS = [{"name": n, "x": x, "y": y, "kind": k} for n, x, y, k in [
     ("ant", 1.0, 2.0, "insect"), ("bee", 2.0, 3.5, "insect"), ("cat", 3.0, 1.0, "mammal"),
     ("dog", 4.0, 4.0, "mammal"), ("eel", 5.0, 2.5, "fish"), ("fox", 6.0, 3.0, "mammal")]]
 """A small table every data widget shows: six animals with two numbers each."""
+
+
+def _bitjet(m: Any) -> Any:
+    return m.BitView(bytes((i * 37) % 256 for i in range(512)), datawidth=48)
 
 
 def _frame():
@@ -202,6 +208,7 @@ def _obsplot(m: Any) -> Any:
 
 
 BUILDERS: dict[str, Callable[[Any], Any]] = {
+    "bitjet.BitView": _bitjet,
     "itables.widget.ITable": _itable,
     "quak.Widget": _quak,
     "mosaic_widget.MosaicWidget": _mosaic,
