@@ -1,4 +1,4 @@
-"""fh_anywidget.bridge (the worker's side of the kernel), in CPython with a stand-in for
+"""fh_anywidget.kernel.bridge (the worker's side of the kernel), in CPython with a stand-in for
 ``pyodide.ffi``: what it does to Python's import caches."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ def bridge(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
     ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
     monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
-    monkeypatch.delitem(sys.modules, "fh_anywidget.bridge", raising=False)
-    yield importlib.import_module("fh_anywidget.bridge")
-    sys.modules.pop("fh_anywidget.bridge", None)
+    monkeypatch.delitem(sys.modules, "fh_anywidget.kernel.bridge", raising=False)
+    yield importlib.import_module("fh_anywidget.kernel.bridge")
+    sys.modules.pop("fh_anywidget.kernel.bridge", None)
 
 
 @pytest.fixture
@@ -120,12 +120,12 @@ class _JsBuffer:
 def test_messages_without_buffers_cross_with_none_and_buffers_cross_as_arrays(bridge) -> None:
     import json
 
-    from fh_anywidget import kernel
+    from fh_anywidget.kernel import comms
 
     posted: list[tuple[list, object]] = []
     handle = bridge.start(lambda text, buffers: posted.append((json.loads(text), buffers)))
     try:
-        handle(json.dumps({"type": "create", "key": "w", "target": "fh_anywidget.kernel:_warm_up_widget", "kwargs": {}}), None)
+        handle(json.dumps({"type": "create", "key": "w", "target": "fh_anywidget.kernel.warmup:_warm_up_widget", "kwargs": {}}), None)
         comm_id = posted.pop()[0][-1]["model_id"]
         handle(json.dumps({"type": "comm_msg", "comm_id": comm_id, "data": {"method": "update", "state": {"n": 1}}}), None)
         frame, buffers = posted.pop()
@@ -136,7 +136,7 @@ def test_messages_without_buffers_cross_with_none_and_buffers_cross_as_arrays(br
         assert reply["data"]["content"] == {"op": "pong"} and reply["nbuffers"] == 1
         assert [bytes(b) for b in buffers] == [b"ping"]
     finally:
-        for k in list(kernel._last_installed):
+        for k in list(comms._installed):
             k.close()
 
 

@@ -6,6 +6,7 @@ import gzip
 import importlib
 import io
 import json
+import re
 import sys
 import textwrap
 import zipfile
@@ -15,6 +16,7 @@ import pytest
 from fasthtml.common import fast_app, to_xml
 from starlette.testclient import TestClient
 
+import fh_anywidget
 from fh_anywidget import AnyWidgetHost, WidgetSpecError
 
 WIDGET_SRC = textwrap.dedent(
@@ -212,7 +214,11 @@ def test_a_stale_or_unknown_asset_url_is_a_404_that_says_to_reload(host):
 
 def test_the_kernel_bundle_holds_only_what_runs_in_the_worker(host):
     names = zip_names(host, host.kernel_bundle)
-    assert names == ["fh_anywidget/__init__.py", "fh_anywidget/bridge.py", "fh_anywidget/kernel.py", "fh_anywidget/protocol.py"]
+    kernel_dir = Path(fh_anywidget.__file__).parent / "kernel"
+    assert names == ["fh_anywidget/__init__.py", *sorted(f"fh_anywidget/kernel/{p.name}" for p in kernel_dir.glob("*.py"))]
+    assert "fh_anywidget/kernel/bridge.py" in names and "fh_anywidget/kernel/protocol.py" in names
+    for path in kernel_dir.glob("*.py"):  # the folder is the list: nothing in it may need the server's side
+        assert not re.search(r"^\s*(from|import) (fasthtml|starlette|\.\.)", path.read_text(), re.M), path
 
 
 def test_a_missing_dist_shows_the_fix_in_the_page_instead_of_a_broken_widget(tmp_path, widget_modules):

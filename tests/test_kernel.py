@@ -268,20 +268,22 @@ def test_a_model_the_page_closed_is_not_closed_again_when_its_widget_closes(page
 
 def test_the_snapshots_warm_up_takes_a_widget_through_its_whole_life_and_leaves_nothing_behind():
     from fh_anywidget import kernel
+    from fh_anywidget.kernel import comms
 
-    before = list(kernel._last_installed)
+    before = list(comms._installed)
     frames = [json.loads(f) for f in kernel.warm_up()]
     kinds = [(m["type"], m.get("data", {}).get("method")) for m in frames]
     assert ("created", None) in kinds
     assert ("comm_msg", "echo_update") in kinds
     assert {"echo": 1} in [m["data"]["state"] for m in frames if m["type"] == "comm_msg" and m["data"]["method"] == "update"]
     assert any(m["type"] == "comm_msg" and m["data"].get("content") == {"op": "pong"} and m.get("nbuffers") == 1 for m in frames)
-    assert kernel._last_installed == before, "its kernel is gone: the worker's own kernel is the only one"
+    assert comms._installed == before, "its kernel is gone: the worker's own kernel is the only one"
 
 
 def test_the_warm_up_fails_loudly_when_the_kernel_reports_an_error(monkeypatch):
     from fh_anywidget import kernel
+    from fh_anywidget.kernel import warmup
 
-    monkeypatch.setattr(kernel, "_warm_up_widget", lambda: 42)  # not a widget: the kernel answers with an error
+    monkeypatch.setattr(warmup, "_warm_up_widget", lambda: 42)  # not a widget: the kernel answers with an error
     with pytest.raises(RuntimeError, match="warm-up failed"):
         kernel.warm_up()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fh_anywidget import protocol as P
+from fh_anywidget.kernel import protocol as P
 
 
 def test_one_message_stays_an_object_and_announces_its_buffers_only_when_it_has_some() -> None:

@@ -1,4 +1,4 @@
-"""Server mode (py/fh_anywidget/server.py): widgets whose Python runs in the server process,
+"""Server mode (py/fh_anywidget/server/): widgets whose Python runs in the server process,
 driven here by raw protocol clients over Starlette's TestClient WebSocket."""
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def test_custom_messages_python_sends_while_the_page_is_offline_arrive_after_its
 
 
 def test_held_custom_messages_are_bounded_and_the_oldest_go_first(served, monkeypatch, caplog) -> None:
-    from fh_anywidget import server
+    from fh_anywidget.server import page as server
 
     client, host = served
     counter = specs(client.get("/").text)[0]

@@ -108,7 +108,7 @@ async function boot(config) {
   if (pendingFiles) pendingFiles.kernel = await kernelBundle; // the snapshot has the kernel imported
   else unpackKernel(await kernelBundle);
   status("Importing widgets", 80);
-  const bridge = pyodide.pyimport("fh_anywidget.bridge");
+  const bridge = pyodide.pyimport("fh_anywidget.kernel.bridge");
   handleInPython = bridge.start(
     // one frame of Python's messages (JSON text: one message or an array), parsed by the page,
     // and their buffers (undefined when there are none)
@@ -192,7 +192,7 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   const bytes = await pack;
   const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
   pendingFiles = { files: readPack(bytes).filter(({ path }) => isSource(path)), root: snapshot.sitePackages, kernel: null };
-  pyodide.pyimport("fh_anywidget.bridge").invalidate_caches(); // in the snapshot: imported already
+  pyodide.pyimport("fh_anywidget.kernel.bridge").invalidate_caches(); // in the snapshot: imported already
   mark("data");
   // every visitor restores the same memory: give `random` a seed of its own
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
@@ -287,14 +287,14 @@ function topLevelNames(files) {
 
 /** Write what a snapshot boot left out, all of it, now (later calls do nothing). Python calls this
  * itself the moment it needs a source (an import nothing finds, package metadata, a traceback:
- * fh_anywidget.bridge); otherwise writePendingFilesSoon does it in the background. */
+ * fh_anywidget.kernel.bridge); otherwise writePendingFilesSoon does it in the background. */
 function writePendingFiles() {
   if (!pendingFiles) return;
   const { files, root, kernel } = pendingFiles;
   pendingFiles = null;
   writeFiles(pyodide.FS, files, root);
   if (kernel) pyodide.unpackArchive(kernel, "zip", { extractDir: `${SITE}/kernel` });
-  pyodide.pyimport("fh_anywidget.bridge").files_written();
+  pyodide.pyimport("fh_anywidget.kernel.bridge").files_written();
   mark("files");
   console.info("[fh-anywidget] site-packages sources written");
   setTimeout(keepSnapshot, 0);
@@ -433,7 +433,7 @@ function unpackKernel(bytes) {
  * bridge, which spares the standard library's zip a re-read). @param {ArrayBuffer} bytes @param {string} dir */
 function unpackBundle(bytes, dir) {
   pyodide.unpackArchive(bytes, "zip", { extractDir: dir });
-  pyodide.pyimport("fh_anywidget.bridge").add_to_path(dir);
+  pyodide.pyimport("fh_anywidget.kernel.bridge").add_to_path(dir);
 }
 
 /** Bundle downloads by URL: started when a `create` arrives, even while Python still boots.

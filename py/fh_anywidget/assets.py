@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,15 @@ MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".gz": "application/gzip",
 }
+
+
+def web_dir() -> Path:
+    """The page runtime's folder (web/): inside the installed package, or web/ of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "web", here.parent.parent / "web"):
+        if (candidate / "runtime.js").is_file():
+            return candidate
+    raise FileNotFoundError(f"[fh-anywidget] the page runtime (runtime.js) is missing beside {here}; reinstall fh-anywidget")
 
 
 def media_type(name: str) -> str:
@@ -80,6 +89,13 @@ class AssetDir:
     def slug(self) -> str:
         return f"{self.name}-{self.digest}"
 
+    def static_files(self, skip: Iterable[str] = ()) -> Iterator[tuple[str, Path]]:
+        """Its files as a static copy holds them: (path under the serving prefix, file), but ``skip``."""
+        skipped = set(skip)
+        for name, path in self.files.items():
+            if name not in skipped:
+                yield f"{self.slug}/{name}", path
+
 
 @dataclass(frozen=True)
 class Blob:
@@ -91,6 +107,11 @@ class Blob:
     @property
     def name(self) -> str:
         return f"{hashlib.sha256(self.data).hexdigest()[:24]}.{self.ext}"
+
+    @property
+    def path(self) -> str:
+        """Where it is served, under the serving prefix."""
+        return f"b/{self.name}"
 
 
 def file_response(request: Request, path: Path) -> Response:

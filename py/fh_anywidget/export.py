@@ -10,7 +10,6 @@ Building twice gives identical files: nothing random, no build time, sorted name
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import re
 import shutil
@@ -123,14 +122,12 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
     prefix = base + host.prefix.lstrip("/")
     export = Export(base, server_widgets)
     host.set_public_prefix(prefix, serviceWorker={"url": base + SW_FILE, "scope": base})
-    host.export, new_key = export, host.new_key
     files: dict[str, bytes | Path] = {".nojekyll": b""}
-    try:
+    with host.static_render(export) as next_page:
         client = TestClient(app, raise_server_exceptions=True)
         for path in page_routes(app, host.prefix, routes):
             export.page = path
-            counter = itertools.count(1)
-            host.new_key = lambda: f"w{next(counter)}"
+            next_page()
             response = client.get(path, follow_redirects=False)
             if response.status_code != 200:
                 raise ExportError(f"GET {path} answered {response.status_code}; leave it out or fix it (exported pages must answer 200)")
@@ -139,9 +136,9 @@ def build_site(app: Any, out: Path, *, base_url: str = "/", routes: Sequence[str
                 html = localize(html, base, prefix, export, files, cache)
             files[page_file(path)] = html.encode()
             report(f"page {path} -> {page_file(path)}")
-    finally:
-        host.export, host.new_key = None, new_key
-    _add_assets(host, prefix.removeprefix(base), files)
+    rel_prefix = prefix.removeprefix(base)
+    for name, value in host.static_files():
+        files[f"{rel_prefix}/{name}"] = value
     sw = service_worker(base, host.url(host.web.slug, "sw.js").removeprefix(base), files)
     files[SW_FILE] = sw.encode()
     _write(out, files)
@@ -193,21 +190,6 @@ def htmx_file(cache: Path | None) -> bytes:
         if member is None:
             raise ExportError(f"{HTMX.spec} has no dist/htmx.js")
         return member.read()
-
-
-def _add_assets(host: Any, rel_prefix: str, files: dict[str, bytes | Path]) -> None:
-    for name, path in host.web.files.items():
-        files[f"{rel_prefix}/{host.web.slug}/{name}"] = path
-    entry = host.snapshot.entry if host.snapshot else None
-    gunzipped_by_worker = {entry["pack_gz"]} if entry and "pack_gz" in entry else set()
-    for name, path in host.dist.files.items():
-        if name.endswith(".gz") and name[:-3] in host.dist.files and name not in gunzipped_by_worker:
-            continue  # a static server does not send .gz twins as Content-Encoding: ship the plain file
-        if f"{name}.gz" in gunzipped_by_worker:
-            continue  # the worker fetches the gzip file and gunzips it itself
-        files[f"{rel_prefix}/{host.dist.slug}/{name}"] = path
-    for name, blob in host._blobs.items():
-        files[f"{rel_prefix}/b/{name}"] = blob.data
 
 
 def _digest(value: bytes | Path) -> str:

@@ -8,8 +8,10 @@ server never makes the widget: the visitor's browser does, in Pyodide.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import itertools
 import json
 import logging
 import math
@@ -17,7 +19,7 @@ import re
 import secrets
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,9 +31,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import bundles
-from .assets import AssetDir, Blob, bytes_response, file_response, not_found
+from .assets import AssetDir, Blob, bytes_response, file_response, not_found, web_dir
 from .dev import DevReload, hmr_enabled
-from .server import SCOPES, RenderContextMiddleware, WidgetServer, current_render
+from .render import RenderContextMiddleware, current_render
+from .server import SCOPES, WidgetServer
 from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
 
 log = logging.getLogger("fh_anywidget")
@@ -43,15 +46,6 @@ _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 class WidgetSpecError(ValueError):
     """``host.widget(...)`` was given something it cannot put on a page; the message says why."""
-
-
-def web_dir() -> Path:
-    """The page runtime's folder: inside the installed package, or web/ of a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "web", here.parent.parent / "web"):
-        if (candidate / "runtime.js").is_file():
-            return candidate
-    raise FileNotFoundError(f"[fh-anywidget] the page runtime (runtime.js) is missing beside {here}; reinstall fh-anywidget")
 
 
 def normalize(name: str) -> str:
@@ -219,6 +213,38 @@ class AnyWidgetHost:
         config = self.runtime_config()
         early = {"workerURL": config["workerURL"], "boot": config["worker"]}
         return Script(self._early_js, data_fh_anywidget_early=json.dumps(early, separators=(",", ":")))
+
+    # -- a static copy (fh_anywidget.export) ---------------------------------------
+    @contextlib.contextmanager
+    def static_render(self, export: Any) -> Iterator[Callable[[], None]]:
+        """Render pages for a static export: a server-mode widget renders as
+        ``export.server_widget(target)`` says, and worker-mode keys are ``w1``, ``w2``, ... on each
+        page (call the function this yields before each page), so that two builds are identical."""
+        new_key = self.new_key
+
+        def next_page() -> None:
+            counter = itertools.count(1)
+            self.new_key = lambda: f"w{next(counter)}"
+
+        self.export = export
+        try:
+            yield next_page
+        finally:
+            self.export, self.new_key = None, new_key
+
+    def static_files(self) -> Iterator[tuple[str, bytes | Path]]:
+        """Every file this host serves, as a static copy of the site holds it: (path under the
+        prefix, file or bytes). The dist's ``.gz`` twins are left out (a static server would not
+        send them as ``Content-Encoding``), except the pack, which the worker gunzips itself."""
+        yield from self.web.static_files()
+        if self.dist is not None:
+            entry = self.snapshot.entry or {}
+            by_worker = entry.get("pack_gz")
+            files = self.dist.files
+            twins = [n for n in files if n.endswith(".gz") and n[:-3] in files and n != by_worker]
+            yield from self.dist.static_files(skip=[*twins, *([by_worker[:-3]] if by_worker else [])])
+        for blob in self._blobs.values():
+            yield blob.path, blob.data
 
     # -- serving ------------------------------------------------------------------
     async def _serve(self, request: Request) -> Response:

@@ -32,9 +32,12 @@ def site_packages(python: str) -> str:
 
 
 def kernel_files() -> list[tuple[str, Path]]:
-    """The part of this package that runs in the worker: the kernel and the protocol names."""
+    """The part of this package that runs in the worker: its ``kernel`` subpackage (the folder is
+    the list), and the package's own ``__init__.py``, which imports nothing else eagerly."""
     here = Path(__file__).resolve().parent
-    return [(f"fh_anywidget/{n}", here / n) for n in ("__init__.py", "protocol.py", "kernel.py", "bridge.py")]
+    kernel = sorted(p for p in (here / "kernel").glob("*.py"))
+    return [("fh_anywidget/__init__.py", here / "__init__.py"),
+            *((f"fh_anywidget/kernel/{p.name}", p) for p in kernel)]
 
 
 def kernel_hash() -> str:

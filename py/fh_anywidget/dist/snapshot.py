@@ -40,7 +40,7 @@ GZIP_CANDIDATES = ("pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip", "
 """The files served with a `.gz` twin when gzip makes them at least GZIP_MIN_SAVING smaller."""
 GZIP_MIN_SAVING = 0.10
 STACK_IMPORTS = ("anywidget", "ipywidgets", "traitlets", "comm", "IPython")
-KERNEL_IMPORTS = ("fh_anywidget.protocol", "fh_anywidget.kernel", "fh_anywidget.bridge")
+KERNEL_IMPORTS = ("fh_anywidget.kernel", "fh_anywidget.kernel.bridge")
 WORKER_IMPORTS = ("pyodide._package_loader", "shutil", "zipfile")
 """What the worker's unpackArchive (widget bundles) runs: Pyodide's stdlib is source files, and
 compiling these at the first widget costs tens of milliseconds."""
@@ -159,7 +159,7 @@ def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: byte
 
 
 def pack_module() -> Path:
-    from ..host import web_dir  # noqa: PLC0415 (the host pulls in FastHTML; only needed here)
+    from ..assets import web_dir  # noqa: PLC0415
 
     return web_dir() / "pack.js"
 

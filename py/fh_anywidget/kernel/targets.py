@@ -1,0 +1,52 @@
+"""Widget targets: ``"module:name"`` imported to a callable, and the model id of what it made."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+
+def import_target(spec: str) -> Callable[..., Any]:
+    """Import ``"module:name"`` (``name`` may be dotted) and return the callable it names."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"[fh-anywidget] target {spec!r} is not of the form 'module:name'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"[fh-anywidget] cannot import {module_name!r} for target {spec!r}: {exc}. If it is a PyPI "
+            "package, name it in AnyWidgetHost(app, packages=[...]) and run `fh-anywidget dist`; if it is "
+            "your own module, pass the widget class itself to host.widget(...) so its module is shipped."
+        ) from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError(f"[fh-anywidget] module {module_name!r} has no attribute {attr!r} "
+                                 f"(target {spec!r})") from None
+    if not callable(obj):
+        raise TypeError(f"[fh-anywidget] target {spec!r} is a {type(obj).__name__}, not a widget class "
+                        "or a function returning a widget")
+    return obj
+
+
+def model_id_of(widget: Any, target: str = "") -> str:
+    """The model id of an ipywidgets widget, or of anything with a widget mimebundle
+    (``anywidget.experimental`` descriptor widgets and dataclasses)."""
+    model_id = getattr(widget, "model_id", None)
+    if isinstance(model_id, str):
+        return model_id
+    repr_bundle = getattr(widget, "_repr_mimebundle_", None)
+    if callable(repr_bundle):
+        bundle = repr_bundle()
+        if isinstance(bundle, tuple):
+            bundle = bundle[0]
+        view = (bundle or {}).get("application/vnd.jupyter.widget-view+json") or {}
+        if isinstance(view.get("model_id"), str):
+            return view["model_id"]
+    raise TypeError(f"[fh-anywidget] target {target!r} returned a {type(widget).__name__}, not a widget; "
+                    "it must be (or return) an anywidget.AnyWidget or another Jupyter widget")
+
+

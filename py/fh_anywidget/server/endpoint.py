@@ -1,0 +1,231 @@
+"""The server-mode WebSocket endpoint: who may connect, which page a socket belongs to (and how
+long a page outlives it), and where each of its messages goes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..kernel import ProtocolError, check_page_message, to_json
+from ..kernel import protocol as P
+from ..render import SESSION_KEY
+from .connection import Connection
+from .frames import FrameReader
+from .grants import Grants
+from .hub import AppHub
+from .page import Page
+from .runner import Runner
+
+log = logging.getLogger("fh_anywidget")
+
+
+class WidgetServer:
+    """Runs the server-mode widgets of one app and serves their WebSocket.
+
+    Made by :class:`~fh_anywidget.host.AnyWidgetHost`; its options are the host's ``server_*``
+    arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: str | bytes,
+        grace_seconds: float = 30.0,
+        max_frame_bytes: int = 8 * 1024 * 1024,
+        max_buffers: int = 64,
+        max_outbox_bytes: int = 64 * 1024 * 1024,
+        allowed_origins: Sequence[str] = (),
+        authorize: Callable[[dict[str, Any]], bool] | None = None,
+        threads: int = 8,
+    ) -> None:
+        self.runner = Runner(threads)
+        self.grants = Grants(secret)
+        self.grace_seconds = grace_seconds
+        self.max_frame_bytes = max_frame_bytes
+        self.max_buffers = max_buffers
+        self.max_outbox_bytes = max_outbox_bytes
+        self.allowed_origins = {o.rstrip("/") for o in allowed_origins}
+        self.authorize = authorize
+        self.pages: dict[str, Page] = {}
+        self.hub: AppHub | None = None  # made on first use: it imports ipywidgets
+        self._hub_lock = threading.Lock()
+        self._paused_until = 0.0
+
+    def route(self, path: str) -> WebSocketRoute:
+        return WebSocketRoute(path, self.endpoint, name="fh_anywidget_ws")
+
+    def placeholder_spec(self, target: str, kwargs: dict[str, Any], *, key: str | None, scope: str) -> dict[str, Any]:
+        """The ``key``, ``scope`` and ``grant`` of a server-mode placeholder rendered now."""
+        return self.grants.placeholder_spec(target, kwargs, key=key, scope=scope)
+
+    # -- the socket -------------------------------------------------------------------
+    async def endpoint(self, websocket: WebSocket) -> None:
+        problem = self._refusal(websocket)
+        if problem:
+            log.warning("[fh-anywidget] refused a WebSocket from %s: %s", _client(websocket), problem)
+            await websocket.close(code=1008)  # before accept: the handshake gets HTTP 403
+            return
+        if time.monotonic() < self._paused_until:
+            await websocket.close(code=1013)
+            return
+        session = websocket.scope.get("session")
+        session_id = session.get(SESSION_KEY, "") if isinstance(session, dict) else ""
+        params = websocket.query_params
+        page, resumed = self._page_for(params.get("page") or "", session_id, fresh=params.get("fresh") == "1")
+        await websocket.accept()
+        connection = Connection(websocket, max_outbox_bytes=self.max_outbox_bytes)
+        page.connection = connection
+        writer = asyncio.create_task(connection.write_loop())
+        connection.push(to_json({"type": P.READY, "page": page.id, "resumed": resumed, "last_seq": page.last_seq}), [])
+        page.release_held(connection, deliver=resumed and params.get("fresh") != "1")
+        try:
+            await self._read_loop(websocket, page, connection)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            connection.closing = True
+            writer.cancel()
+            if page.connection is connection:
+                page.connection = None
+                page.release_timer = asyncio.get_running_loop().call_later(self.grace_seconds, self._release, page)
+
+    def _refusal(self, websocket: WebSocket) -> str | None:
+        origin = websocket.headers.get("origin")
+        host = websocket.headers.get("host", "")
+        if not origin:
+            return "it has no Origin header (only the app's own pages may connect)"
+        if urlsplit(origin).netloc != host and origin.rstrip("/") not in self.allowed_origins:
+            return (f"its Origin {origin!r} is not this site ({host!r}); pass "
+                    "AnyWidgetHost(..., server_allowed_origins=[...]) to allow another")
+        if self.authorize is not None:
+            session = websocket.scope.get("session")
+            if not self.authorize(session if isinstance(session, dict) else {}):
+                return "the app's authorize(session) check said no"
+        return None
+
+    def _page_for(self, page_id: str, session_id: str, *, fresh: bool) -> tuple[Page, bool]:
+        page = self.pages.get(page_id)
+        if page is not None and page.session_id == session_id and page.connection is None:
+            if page.release_timer is not None:
+                page.release_timer.cancel()
+                page.release_timer = None
+            if fresh:  # a reload: the page's JavaScript starts counting its messages again
+                page.last_seq = 0
+            return page, True
+        page = Page(secrets.token_urlsafe(18), session_id)
+        self.pages[page.id] = page
+        return page, False
+
+    def _release(self, page: Page) -> None:
+        if page.connection is not None or self.pages.get(page.id) is not page:
+            return
+        if not page.lock.acquire(blocking=False):  # a handler of it still runs: once it is done
+            page.release_timer = asyncio.get_running_loop().call_later(1.0, self._release, page)
+            return
+        try:
+            del self.pages[page.id]
+            if self.hub is not None:
+                self.hub.detach(page)
+            page.kernel.close()
+        finally:
+            page.lock.release()
+        log.info("[fh-anywidget] released page %s", page.id[:8])
+
+    async def _read_loop(self, websocket: WebSocket, page: Page, connection: Connection) -> None:
+        reader = FrameReader(lambda msg, reason: self._refuse(page, msg, reason),
+                             max_frame_bytes=self.max_frame_bytes, max_buffers=self.max_buffers)
+        while True:
+            await connection.flush()  # the answers to the message just handled, at once
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            text, data = frame.get("text"), frame.get("bytes")
+            complete = reader.text(text) if text is not None else reader.binary(data) if data is not None else None
+            if complete is not None:
+                msg, buffers = complete
+                await self.runner.run(connection, lambda: self._dispatch_locked(page, msg, buffers))
+
+    # -- one message ------------------------------------------------------------------
+    def _dispatch_locked(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        with page.lock:  # a page's messages are handled one at a time, in order
+            self._dispatch(page, msg, buffers)
+
+    def _dispatch(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
+        msg.pop(P.NBUFFERS, None)
+        try:
+            kind = check_page_message(msg)
+            if kind == P.CREATE:
+                self._create(page, msg)
+                return
+            comm_id = msg.get("comm_id")
+            views = [memoryview(b) for b in buffers]
+            if isinstance(comm_id, str) and comm_id in page.kernel.manager.comms:
+                page.kernel.handle_checked(kind, msg, views)
+            elif isinstance(comm_id, str) and self.hub is not None and self.hub.owns(page, comm_id):
+                if kind == P.COMM_CLOSE:
+                    self.hub.detach(page, comm_id)  # the others still show it
+                else:
+                    self.hub.handle(page, kind, msg, views)
+            else:
+                raise ProtocolError(f"no model {comm_id!r} on this page")
+        except ProtocolError as exc:
+            self._refuse(page, msg, str(exc))
+        finally:
+            seq = msg.get("seq")
+            if isinstance(seq, int) and seq > page.last_seq:
+                page.last_seq = seq
+
+    def _create(self, page: Page, msg: dict[str, Any]) -> None:
+        key, target, kwargs, scope = self.grants.check(msg, page.session_id)
+        if scope == "app":
+            with self._hub_lock:
+                if self.hub is None:
+                    self.hub = AppHub()
+            self.hub.attach(page, key, target, kwargs)
+            return
+        try:
+            page.kernel.create(key, target, kwargs)
+        except Exception as exc:  # noqa: BLE001 - shown in the widget's placeholder
+            page.kernel.send_error(exc, key=key)
+
+    def _refuse(self, page: Page, msg: Mapping[str, Any], message: str) -> None:
+        """Answer a message that breaks the protocol with an ``error`` (and a log line); go on serving."""
+        message = message.removeprefix("[fh-anywidget] ")
+        log.warning("[fh-anywidget] page %s: %s", page.id[:8], message)
+        reply: dict[str, Any] = {"type": P.ERROR, "error": {"type": "ProtocolError", "message": f"[fh-anywidget] {message}",
+                                                            "traceback": ""}}
+        for k in ("key", "comm_id"):
+            if isinstance(msg.get(k), str):
+                reply[k] = msg[k]
+        page.send(to_json(reply), [])
+
+    # -- operations -------------------------------------------------------------------
+    async def disconnect_all(self, *, hold_seconds: float = 0.0) -> int:
+        """Close every page's socket (the pages reconnect and resume); refuse new ones for
+        ``hold_seconds``. Returns how many sockets were closed."""
+        self._paused_until = time.monotonic() + hold_seconds
+        closed = 0
+        for page in list(self.pages.values()):
+            if page.connection is not None:
+                page.connection.close(1012)
+                closed += 1
+        return closed
+
+    def stats(self) -> dict[str, int]:
+        connected = sum(1 for p in self.pages.values() if p.connection is not None)
+        return {"pages": len(self.pages), "connected": connected,
+                "app_widgets": len(self.hub.kernel.widgets) if self.hub else 0}
+
+
+def _client(websocket: WebSocket) -> str:
+    client = websocket.client
+    return f"{client.host}:{client.port}" if client else "?"
