@@ -66,7 +66,7 @@ class Pypi:
 
 CDN = "its front end imports from a CDN at run time: "
 COMPILED = "needs {} (compiled; no pure-Python wheel for the browser): server mode only"
-PY312 = "needs Python 3.12+ ({}'s Requires-Python), and the server's venv is 3.11"
+PY312 = "needs Python {} ({}'s Requires-Python), and the server's venv is 3.11"
 PYPI: list[Pypi] = [
     # -- pure Python: both modes -------------------------------------------------------------
     Pypi("bitjet.BitView", "bitjet==1.0.0"),  # made by BUILDERS: its data is bytes
@@ -90,7 +90,8 @@ PYPI: list[Pypi] = [
          worker_needs="needs marimo (a requirement of moutils), which needs msgspec and pyyaml (compiled; no "
                       "pure-Python wheel for the browser): server mode only"),
     Pypi("mowidget.ColorPicker", "mowidget==0.1.6", modes=SERVER,
-         worker_needs=COMPILED.format("numpy (a requirement of the package, not of this widget)")),
+         worker_needs="needs numpy, a requirement of mowidget though not of this widget (compiled; no pure-Python "
+                      "wheel for the browser): server mode only"),
     # -- checked, not run --------------------------------------------------------------------------
     Pypi("lonboard.Map", "lonboard==0.17.0",
          needs=CDN + "parquet-wasm's wasm from cdn.jsdelivr.net as it starts (static/index.js), before it draws "
@@ -98,17 +99,17 @@ PYPI: list[Pypi] = [
     Pypi("altair.JupyterChart", "altair==6.3.0",
          needs=CDN + "vega-embed and lodash from esm.sh (altair/jupyter/js/index.js)"),
     Pypi("pygwalker.walk", "pygwalker==0.5.0.1",
-         needs="its front end calls kanaries.net (pygwalker-app.es.js) and its Python sends usage data "
-               "(kanaries-track, segment-analytics): it needs the internet at run time"),
+         needs="not tried here: its Python reports usage to kanaries.net (kanaries-track, segment-analytics-python) "
+               "unless configured off, and it needs duckdb, pandas, pyarrow and sqlalchemy (server mode only)"),
     Pypi("leafmap.maplibregl.Map", "leafmap==0.63.1",
-         needs="a map of tiles and styles from the internet (its maplibre map loads its style and tiles from "
-               "openfreemap/carto by default); its own mapbox map imports mapbox-gl from esm.sh"),
+         needs="a map of tiles and styles from the internet: its maplibre map (the maplibre package) loads its "
+               "default style from basemaps.cartocdn.com; its mapbox map imports mapbox-gl from esm.sh"),
     Pypi("anymap.MapLibreMap", "anymap==0.12.0",
-         needs=CDN + "plugins from unpkg.com, esm.sh and cdn.skypack.dev (static/maplibre_widget.js), "
-               "and its map style and tiles from the internet"),
+         needs=CDN + "its widgets import plugins from unpkg.com, esm.sh and cdn.skypack.dev (static/*.js); "
+               "its maps load their styles and tiles from the internet"),
     Pypi("ipyaladin.Aladin", "ipyaladin==0.8.1", needs=CDN + "aladin-lite from esm.sh (static/widget.js)"),
     Pypi("vitessce.VitessceWidget", "vitessce==3.9.7",
-         needs=CDN + "its import map from cdn.vitessce.io or unpkg.com; also " + PY312.format("vitessce 3.9")),
+         needs=CDN + "its import map from cdn.vitessce.io or unpkg.com; also " + PY312.format("3.12+", "vitessce 3.9")),
     Pypi("higlass.HiGlassWidget", "higlass-python==1.4.0", needs=CDN + "higlass and uuid from esm.sh (higlass/widget.js)"),
     Pypi("mapwidget.maplibre.Map", "mapwidget==0.2.0", needs=CDN + "maplibre-gl, mapbox-gl and leaflet from esm.sh/unpkg.com "
          "(javascript/*.js)"),
@@ -118,16 +119,20 @@ PYPI: list[Pypi] = [
          needs=CDN + "pdbe-molstar from cdn.jsdelivr.net (static/pdbemolstar.js), and the structures it shows come "
                "from the PDB's servers"),
     Pypi("modraw.Draw", "modraw==0.1.14",
-         needs="its tldraw editor loads its fonts, icons and translations from cdn.tldraw.com at run time"),
+         needs="its bundled tldraw editor's default fonts, icons and translations are on cdn.tldraw.com "
+         "(static/draw.js), fetched as it draws"),
     Pypi("tldraw.TldrawWidget", "tldraw==3.0.0",
-         needs="its tldraw editor loads its fonts, icons and translations from cdn.tldraw.com at run time; "
-               "it also needs marimo and ipykernel"),
-    Pypi("anywidget_graph.Graph", "anywidget-graph==0.4.6", needs=PY312.format("anywidget-graph")),
-    Pypi("momatrix.Matrix", "momatrix==0.1.1", needs="marimo and numpy; " + PY312.format("momatrix")),
+         needs="its bundled tldraw editor's default fonts, icons and translations are on cdn.tldraw.com "
+               "(static/*.js); it also needs marimo and ipykernel"),
+    Pypi("anywidget_graph.Graph", "anywidget-graph==0.4.6", needs=PY312.format("3.12+", "anywidget-graph") + "; its embedded database loads "
+         "its wasm from cdn.jsdelivr.net (ui/grafeo-embed.js)"),
+    Pypi("momatrix.Matrix", "momatrix==0.1.1", needs="marimo and numpy; " + PY312.format("3.13+", "momatrix")),
     Pypi("ipyniivue.NiiVue", "ipyniivue==2.4.4",
-         needs="a medical image to show, which its examples load from the internet; numpy (server mode only)"),
+         needs="not tried here: it shows NIfTI volumes, loaded by URL or from a file, and none is shipped here; "
+               "numpy (server mode only)"),
     Pypi("pyglobegl.GlobeWidget", "pyglobegl==0.9.3",
-         needs="its globe's textures from the internet (unpkg.com three-globe images); pillow and pydantic-core"),
+         needs="not tried here: it needs pillow and pydantic-core (compiled: server mode only); its bundle "
+               "imports nothing from a CDN"),
 ]
 BY_KEY = {p.key: p for p in PYPI}
 WORKER_PACKAGES = sorted({p.package for p in PYPI if p.offline and "worker" in p.modes})
