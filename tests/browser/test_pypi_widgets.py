@@ -149,12 +149,12 @@ def test_every_widget_entry_is_pinned_where_it_is_installed() -> None:
     and the demo ships to the worker, so both modes run the same code."""
     import tomllib
     from importlib.metadata import version
-
-    from conftest import ROOT
+    from pathlib import Path
 
     from examples.demo.app import WIDGET_PACKAGES
 
-    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    root = Path(__file__).resolve().parents[2]
+    extra = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     pins = {re.split(r"[\[=]", s)[0]: s.rpartition("==")[2] for s in extra if "==" in s}
     for entry in PYPI:
         if not entry.offline:
