@@ -2,10 +2,11 @@
 
 Usage: python scripts/compat_table.py REPORT.xml OUT.md
 
-Rows are the ``feature`` properties the tests record (tests/browser/test_compat.py and
-test_wigglystuff.py; one test may decide several rows), columns the two modes; a cell is
-"pass", "fail: <first line of the reason>" or "skip: <reason>". Widgets that are not run are
-listed with the reason from examples/compat/wiggly.py.
+Rows are the ``feature`` properties the tests record (tests/browser/test_compat.py,
+test_wigglystuff.py and test_pypi_widgets.py; one test may decide several rows), columns the two
+modes; a cell is "pass", "fail: <first line of the reason>" or "not run: <reason>" (a skipped
+test: a widget that runs in server mode only). Widgets that are not run are listed with the
+reason from examples/compat/wiggly.py and pypi.py.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "py")]
 
+from examples.compat.pypi import PYPI  # noqa: E402
 from examples.compat.wiggly import WIGGLY  # noqa: E402
 
 MODES = ("worker", "server")
@@ -57,7 +59,7 @@ def read_report(path: Path) -> dict[str, dict[str, str]]:
         if failure is not None:
             cell = "fail: " + _reason(failure.get("message") or failure.text)
         elif skipped is not None:
-            cell = "skip: " + _reason(skipped.get("message"))
+            cell = "not run: " + _reason(re.sub(r"^Skipped: ", "", skipped.get("message") or ""))
         else:
             cell = "pass"
         for feature in features.split("|"):
@@ -74,17 +76,34 @@ def _table(rows: dict[str, dict[str, str]], first: str) -> list[str]:
     return lines
 
 
+def _widget(row: str) -> str:
+    return row.split(":")[0].split(" ")[0]
+
+
+def _grouped(widgets: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Each widget's rows together, by name: "renders" first, then what was scripted."""
+    order = sorted(widgets, key=lambda row: (_widget(row).lower(), ": renders" not in row, row))
+    return {k: widgets[k] for k in order}
+
+
+def _interaction_note(widgets: dict[str, dict[str, str]]) -> str:
+    names = {_widget(row) for row in widgets}
+    render_only = sorted(n for n in names if all(_widget(r) != n or r.endswith(": renders") for r in widgets))
+    if render_only:
+        return "Widgets with only a \"renders\" row (no scripted interaction yet): " + ", ".join(render_only) + "."
+    return f"All {len(names)} widgets run have a scripted interaction row besides \"renders\"."
+
+
 def render(rows: dict[str, dict[str, str]]) -> str:
-    features = {k: v for k, v in rows.items() if not k.startswith(("wigglystuff.", "drawdata."))}
-    widgets = {k: v for k, v in rows.items() if k.startswith(("wigglystuff.", "drawdata."))}
-    # each widget's rows together, by name: "renders" first, then what was scripted
-    order = sorted(widgets, key=lambda row: (row.split(":")[0].split(" ")[0].lower(), ": renders" not in row, row))
-    widgets = {k: widgets[k] for k in order}
-    names = {row.split(":")[0].split(" ")[0] for row in widgets}
-    render_only = sorted(n for n in names if all(r.split(":")[0].split(" ")[0] != n or r.endswith(": renders") for r in widgets))
+    more = {p.key for p in PYPI}
+    features = {k: v for k, v in rows.items() if not k.startswith(("wigglystuff.", "drawdata.")) and _widget(k) not in more}
+    widgets = _grouped({k: v for k, v in rows.items() if k.startswith(("wigglystuff.", "drawdata."))})
+    others = _grouped({k: v for k, v in rows.items() if _widget(k) in more})
     cells = [c for v in rows.values() for c in v.values()]
-    passed = sum(c == "pass" for c in cells)
-    not_run = [w for w in WIGGLY if not w.offline]
+    ran = [c for c in cells if not c.startswith("not run")]
+    passed = sum(c == "pass" for c in ran)
+    not_run = [(w.key, w.needs) for w in WIGGLY if not w.offline]
+    not_run += [(f"{p.key} ({p.package})", p.needs) for p in PYPI if not p.offline]
     out = [
         "# Compatibility",
         "",
@@ -96,7 +115,9 @@ def render(rows: dict[str, dict[str, str]]) -> str:
         f"Run on {date.today().isoformat()} with anywidget {version('anywidget')}, ipywidgets {version('ipywidgets')}, "
         f"wigglystuff {version('wigglystuff')}, drawdata {version('drawdata')} (the server's; the worker's are pinned "
         "to the same versions). "
-        f"{passed} of {len(cells)} cells pass.",
+        f"{passed} of {len(ran)} cells run pass"
+        + (f"; {len(cells) - len(ran)} cells are not run (a widget that runs in server mode only: the cell says why)."
+           if len(ran) < len(cells) else "."),
         "",
         "## Features of the contract",
         "",
@@ -108,16 +129,25 @@ def render(rows: dict[str, dict[str, str]]) -> str:
         "\"interaction -> Python -> page\": a click, drag or typed value in the widget reaches its Python object",
         "(seen by a Python observer), and a trait set in Python changes what the page shows; a widget whose own",
         "front end has no path one way is checked the other way, and its row says why.",
-        ("Widgets with only a \"renders\" row (no scripted interaction yet): " + ", ".join(render_only) + "."
-         if render_only else f"All {len(names)} widgets run have a scripted interaction row besides \"renders\"."),
+        _interaction_note(widgets),
         "",
         *_table(widgets, "widget"),
+        "",
+        "## More real widgets from PyPI",
+        "",
+        "Other anywidget-based packages from PyPI, the most used first checked (examples/compat/pypi.py, the",
+        "demo's `/compat/pypi` page), at the versions pinned there: those that are pure Python in both modes,",
+        "those that need numpy, pandas, pyarrow, duckdb or the like in server mode only. Rows as above; "
+        "a person's action is a click, drag, lasso, brush or selection in the widget.",
+        _interaction_note(others),
+        "",
+        *_table(others, "widget"),
         "",
         "## Widgets not run, and why",
         "",
         "| widget | reason |",
         "| --- | --- |",
-        *[f"| {w.key} | {w.needs} |" for w in not_run],
+        *[f"| {key} | {needs} |" for key, needs in not_run],
         "",
     ]
     return "\n".join(out)

@@ -1,7 +1,8 @@
 """The pages that show the conformance fixtures; the demo app (examples/demo/app.py) mounts them.
 
 ``/compat`` shows one section per fixture (id ``f-<name>``), ``/compat/many`` fifty widgets,
-``/compat/wigglystuff`` the real widgets from PyPI, and ``/compat/static/<file>`` serves the
+``/compat/wigglystuff`` the real widgets from PyPI, ``/compat/pypi`` more of them
+(examples/compat/pypi.py; in worker mode only those that are pure Python), and ``/compat/static/<file>`` serves the
 module and style sheets that some fixtures load by URL.
 """
 
@@ -15,6 +16,7 @@ from fasthtml.common import H2, Div, Section
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from . import pypi
 from . import widgets as w
 from .wiggly import WIGGLY, Mirror
 
@@ -81,6 +83,13 @@ def wiggly_sections(widget: Widget, keys: list[str] | None = None) -> list[Any]:
     chosen = [e for e in WIGGLY if e.offline and (keys is None or e.key in keys)]
     return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(Mirror, name=e.key), cls="mirror"),
                     id=f"w-{e.slug}") for e in chosen]
+
+
+def pypi_sections(widget: Widget, mode: str, keys: list[str] | None = None) -> list[Any]:
+    """Each widget of pypi.py that runs in ``mode`` (or those of ``keys``), each followed by its Mirror."""
+    chosen = [e for e in pypi.PYPI if e.offline and mode in e.modes and (keys is None or e.key in keys)]
+    return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(pypi.Mirror, name=e.key), cls="mirror"),
+                    id=f"p-{e.slug}") for e in chosen]
 
 
 def mount_static(app: Any) -> None:

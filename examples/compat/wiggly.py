@@ -229,11 +229,15 @@ export default {
         super().__init__(name=name, **kwargs)
         target = _live.get(name)
         if target is None:
-            raise LookupError(f"no widget {name!r} on this page: put {BY_KEY[name].target} before its Mirror")
+            raise LookupError(f"no widget {name!r} on this page: put {self._entry(name).target} before its Mirror")
         names = [n for n in target.traits(sync=True) if not n.startswith("_") and n not in ("layout", "tabbable", "tooltip")]
-        names += list(BY_KEY[name].watch)
+        names += list(self._entry(name).watch)
         target.observe(self._on_change, names=names)
         self.on_msg(self._on_msg)
+
+    def _entry(self, name: str) -> Any:
+        """The list entry of the widget ``name`` (its target, its private traits to watch)."""
+        return BY_KEY[name]
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.saw = {**self.saw, change["name"]: _jsonable(change["new"])}

@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # default_hdrs=False: FastHTML's default headers load htmx and Pico from CDNs, and these pages
 # must work with no network at all. The demo keeps no sessions: a fixed key spares writing .sesskey.
 app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="fh-anywidget-demo-has-no-sessions")
-# The real PyPI widgets that the pages use (drawdata's scatter, and examples/compat's wigglystuff
-# page), pinned so that the browser's Python and the server's (pyproject's test extra) agree.
-WIDGET_PACKAGES = ["drawdata==0.5.2", "wigglystuff==0.5.36"]
+# The real PyPI widgets that the pages use (drawdata's scatter, examples/compat's wigglystuff page,
+# and the pure-Python ones of its /compat/pypi page), pinned so that the browser's Python and the
+# server's (pyproject's test extra) agree.
+WIDGET_PACKAGES = ["drawdata==0.5.2", "wigglystuff==0.5.36", *compat.pypi.WORKER_PACKAGES]
 host = AnyWidgetHost(app, packages=WIDGET_PACKAGES, dist_dir=ROOT / "build" / "pyodide")
 
 # Every page is served twice: as written (worker mode), and under /server with every widget in
@@ -79,6 +80,7 @@ PAGES = {
     "/late-import": "A late import",
     "/compat": "Conformance",
     "/compat/wigglystuff": "wigglystuff",
+    "/compat/pypi": "More PyPI widgets",
 }
 
 
@@ -177,6 +179,14 @@ def compat_wiggly_page(only: str = ""):
     """Every wigglystuff and drawdata widget that runs offline (``?only=wigglystuff.Knob,...`` for some)."""
     names = [n for n in only.split(",") if n] or None
     return page("wigglystuff and drawdata (from PyPI)", *compat.wiggly_sections(widget, names))
+
+
+@rt("/compat/pypi")
+def compat_pypi_page(only: str = ""):
+    """More real widgets from PyPI (examples/compat/pypi.py): in worker mode the pure-Python ones,
+    in server mode all that run offline (``?only=bitjet.BitView,...`` for some)."""
+    names = [n for n in only.split(",") if n] or None
+    return page("More widgets from PyPI", *compat.pypi_sections(widget, MODE.get(), names))
 
 
 @rt("/compat/hmr")
