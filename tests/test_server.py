@@ -281,7 +281,7 @@ def test_held_custom_messages_are_bounded_and_the_oldest_go_first(served, monkey
     with connect(client, f"?page={page_id}") as ws:
         again = Raw(ws)
         ns = []
-        for _ in range(len(host.server.pages[page_id].held) + 10):
+        for _ in range(len(host.server.pages[page_id].unacked) + 10):
             msg = again.recv()
             ns.append(msg["data"]["content"]["n"])
             if ns[-1] == 9:

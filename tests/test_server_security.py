@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import tracemalloc
 from typing import Any
 
@@ -45,6 +46,20 @@ class Slow(anywidget.AnyWidget):
         self.on_msg(lambda w, content, buffers: (Slow.release.wait(20), w.send({"done": True})))
 
 
+class Burst(anywidget.AnyWidget):
+    """On ``{"go": n}``, sends n custom messages from a thread of its own, as fast as it can."""
+
+    _esm = "export default { render() {} };\n"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_msg(lambda w, content, buffers: threading.Thread(target=self._burst, args=(content["go"],)).start())
+
+    def _burst(self, n: int) -> None:
+        for i in range(n):
+            self.send({"n": i})
+
+
 def make_app(tmp_path, **options: Any):
     app, rt = fast_app(default_hdrs=False, pico=False, secret_key=SECRET, key_fname=str(tmp_path / ".sesskey"))
     host = AnyWidgetHost(app, dist_dir=tmp_path / "no-dist", **options)
@@ -56,6 +71,10 @@ def make_app(tmp_path, **options: Any):
     @rt("/three")
     def three():
         return Div(*(host.widget(Board, mode="server", key=f"b{i}") for i in range(3)))
+
+    @rt("/burst")
+    def burst():
+        return host.widget(Burst, mode="server")
 
     @rt("/slow")
     def slow():
@@ -281,3 +300,36 @@ def test_one_visitors_slow_handlers_in_eight_tabs_leave_threads_for_another_visi
                 t.__exit__(None, None, None)
     finally:
         Slow.release.set()
+
+
+def test_custom_messages_across_a_socket_closed_mid_burst_are_all_delivered_once(app) -> None:
+    app, host = app
+    with TestClient(app) as client:
+        spec = specs(client.get("/burst").text)[0]
+        ws = client.websocket_connect("/_fhaw/ws", headers=ORIGIN).__enter__()
+        page = Raw(ws)
+        page_id = page.ready["page"]
+        model_id, _ = page.create(spec)
+        page.send({"type": "comm_msg", "comm_id": model_id, "data": {"method": "custom", "content": {"go": 500}}})
+        got: dict[int, int] = {}  # n -> oseq
+        while len(got) < 100:
+            msg = page.recv()
+            if msg["type"] == "comm_msg" and msg["data"]["method"] == "custom":
+                got[msg["data"]["content"]["n"]] = msg["oseq"]
+        ws.__exit__(None, None, None)  # the page's socket dies mid-burst
+        deadline = time.monotonic() + 20
+        while host.server.pages[page_id].out_seq < 500 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the burst goes on while the page is away
+        with connect(client, f"?page={page_id}&ack={max(got.values())}") as ws2:
+            again = Raw(ws2)
+            assert again.ready["resumed"] is True
+            again.send({"type": "comm_msg", "comm_id": model_id, "data": {"method": "request_state"}})
+            while True:  # what was sent again comes before the answer to this
+                msg = again.recv()
+                if msg["type"] == "comm_msg" and msg["data"]["method"] == "update":
+                    break
+                if msg["type"] == "comm_msg" and msg["data"]["method"] == "custom":
+                    n = msg["data"]["content"]["n"]
+                    assert n not in got, f"{n} came twice"
+                    got[n] = msg["oseq"]
+    assert sorted(got) == list(range(500)), f"lost {500 - len(got)} of 500"

@@ -5,7 +5,7 @@
 // handled (in order), then asks every model for its state.
 // @ts-check
 
-import { announcedBuffers, COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, NBUFFERS, READY, REQUEST_STATE, STATUS, unframe } from "../shared/protocol.js";
+import { ACK, announcedBuffers, COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, NBUFFERS, OSEQ, READY, REQUEST_STATE, STATUS, unframe } from "../shared/protocol.js";
 
 /** @typedef {import("../shared/protocol.js").Transport} Transport */
 /** @typedef {import("../shared/protocol.js").PageMessage} PageMessage */
@@ -68,6 +68,9 @@ export function createWebSocketTransport({
    * @type {Array<{msg: PageMessage, buffers: ArrayBuffer[], sent: boolean}>}
    */
   let unacked = [];
+  /** The highest `oseq` of Python's custom messages received: acknowledged after each frame, and
+   * named on a reconnect, so the server sends again only what the page missed. */
+  let lastOseq = 0;
   /** Comm ids the page holds (for request_state after a reconnect). */
   const models = new Set();
   /** The frame being read, waiting for its binary frames. @type {{frame: any, buffers: ArrayBuffer[], expected: number} | null} */
@@ -140,6 +143,7 @@ export function createWebSocketTransport({
     const target = new URL(String(url), location ? String(/** @type {any} */ (location).href ?? "http://localhost/") : undefined);
     if (pageId) target.searchParams.set("page", pageId);
     if (fresh) target.searchParams.set("fresh", "1");
+    if (lastOseq > 0) target.searchParams.set("ack", String(lastOseq));
     /** @type {SocketLike} */
     let ws;
     try {
@@ -199,11 +203,17 @@ export function createWebSocketTransport({
   /** One text frame's messages (one, or an array sent together), with its binary frames.
    * @param {any} frame @param {ArrayBuffer[]} buffers */
   function receiveFrame(frame, buffers) {
+    const before = lastOseq;
     for (const [msg, own] of unframe(frame, buffers)) receive(msg, own);
+    if (lastOseq > before) socket?.send(JSON.stringify({ type: ACK, [OSEQ]: lastOseq }));
   }
 
   /** @param {any} msg @param {ArrayBuffer[]} buffers */
   function receive(msg, buffers) {
+    if (typeof msg[OSEQ] === "number") {
+      if (msg[OSEQ] <= lastOseq) return; // sent again after a reconnect, but it had arrived
+      lastOseq = msg[OSEQ];
+    }
     if (typeof msg.parent === "number") ack(msg.parent);
     switch (msg.type) {
       case READY:

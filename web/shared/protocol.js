@@ -11,6 +11,8 @@ export const WIDGET_TARGET = "jupyter.widget";
 export const CREATE = "create";
 export const COMM_MSG = "comm_msg";
 export const COMM_CLOSE = "comm_close";
+/** Server mode: the page has received Python's custom messages up to `oseq` (see OSEQ). */
+export const ACK = "ack";
 // message types, Python -> page
 export const COMM_OPEN = "comm_open";
 export const CREATED = "created";
@@ -20,6 +22,8 @@ export const BOOT = "boot";
 export const STATUS = "status";
 export const READY = "ready";
 // server mode (docs/protocol.md, "Server transport")
+/** Server mode: the number Python gives each custom message it sends a page; held until acknowledged. */
+export const OSEQ = "oseq";
 /** The field of a message that counts its buffers, when a frame carries several (see unframe). */
 export const NBUFFERS = "nbuffers";
 

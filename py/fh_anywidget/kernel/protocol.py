@@ -18,6 +18,8 @@ WIDGET_TARGET: Final = "jupyter.widget"
 CREATE: Final = "create"
 COMM_MSG: Final = "comm_msg"
 COMM_CLOSE: Final = "comm_close"
+ACK: Final = "ack"
+"""Server mode: the page has received Python's custom messages up to ``oseq`` (see OSEQ)."""
 # message types, Python -> page
 COMM_OPEN: Final = "comm_open"
 CREATED: Final = "created"
@@ -27,6 +29,8 @@ BOOT: Final = "boot"
 STATUS: Final = "status"
 READY: Final = "ready"
 # server mode (docs/protocol.md, "Server transport")
+OSEQ: Final = "oseq"
+"""Server mode: the number Python gives each custom message it sends a page; held until acknowledged."""
 NBUFFERS: Final = "nbuffers"
 """The field of a message that counts its buffers, when a frame carries several (see :func:`frame`)."""
 

@@ -92,7 +92,7 @@ class WidgetServer:
         page.connection = connection
         writer = asyncio.create_task(connection.write_loop())
         connection.push(to_json({"type": P.READY, "page": page.id, "resumed": resumed, "last_seq": page.last_seq}), [])
-        page.release_held(connection, deliver=resumed and params.get("fresh") != "1")
+        page.replay(connection, after=_int(params.get("ack")), deliver=resumed and params.get("fresh") != "1")
         try:
             await self._read_loop(websocket, page, connection)
         except WebSocketDisconnect:
@@ -168,6 +168,9 @@ class WidgetServer:
             complete = reader.text(text) if text is not None else reader.binary(data) if data is not None else None
             if complete is not None:
                 msg, buffers = complete
+                if msg.get("type") == P.ACK:  # the page has Python's custom messages up to oseq
+                    page.acknowledge(msg.get(P.OSEQ))
+                    continue
                 await self.runner.run(connection, page.session_id or page.id, lambda: self._dispatch_locked(page, msg, buffers))
 
     # -- one message ------------------------------------------------------------------
@@ -271,6 +274,13 @@ def _is_loopback_name(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
 
 
 def _client(websocket: WebSocket) -> str:

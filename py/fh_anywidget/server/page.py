@@ -27,19 +27,24 @@ class ServerKernel(Kernel):
 
 
 HELD_MAX_BYTES = 8 * 1024 * 1024
-"""The most a page's custom messages may take while it is offline."""
+"""The most a page's unacknowledged custom messages may take (the oldest are dropped past it)."""
+
+_CUSTOM_PREFIX = f'{{"type":"{P.COMM_MSG}","comm_id":"'
+_CUSTOM_DATA = f'"data":{{"method":"{P.CUSTOM}"'
 
 
 def _is_custom(text: str) -> bool:
-    try:
-        msg = json.loads(text)
-    except ValueError:
-        return False
-    return msg.get("type") == P.COMM_MSG and (msg.get("data") or {}).get("method") == P.CUSTOM
+    """Whether a message's JSON text (as the kernel encodes it: type, comm_id, then data with its
+    method first) is a custom message."""
+    return text.startswith(_CUSTOM_PREFIX) and _CUSTOM_DATA in text[:160]
 
 
 class Page:
-    """One page view: its own widgets, the app widgets it shows, and its socket while it has one."""
+    """One page view: its own widgets, the app widgets it shows, and its socket while it has one.
+
+    Custom messages from Python (events, not state) are numbered (``oseq``) and kept until the page
+    acknowledges them (``ack``), up to HELD_MAX_BYTES: a page whose socket dies mid-burst gets what
+    it missed when it reconnects. State needs no such care: the page asks for it when it is back."""
 
     def __init__(self, page_id: str, session_id: str, *, max_widgets: int | None = None) -> None:
         self.id = page_id
@@ -50,33 +55,54 @@ class Page:
         self.app_keys: set[str] = set()
         self.last_seq = 0
         self.release_timer: asyncio.TimerHandle | None = None
-        self.held: deque[tuple[str, list[bytes]]] = deque()
-        self.held_bytes = 0
+        self.out_seq = 0
+        self.unacked: deque[tuple[int, str, list[bytes]]] = deque()
+        self.unacked_bytes = 0
+        self._out_lock = threading.Lock()
         self.lock = threading.Lock()
         """Held while one of this page's messages is handled: they run one at a time, in order."""
 
     def send(self, text: str, buffers: Sequence[memoryview]) -> None:
-        """Send to the page. While it has no socket, custom messages are held for its reconnect
-        (up to HELD_MAX_BYTES, the oldest dropped first); state changes are not: the page asks
-        for the state when it is back."""
-        if self.connection is not None:
-            self.connection.push(text, buffers)
-        elif _is_custom(text):
-            payload = [bytes(b) for b in buffers]
-            self.held.append((text, payload))
-            self.held_bytes += len(text) + sum(len(b) for b in payload)
-            while self.held_bytes > HELD_MAX_BYTES and self.held:
-                dropped, dropped_buffers = self.held.popleft()
-                self.held_bytes -= len(dropped) + sum(len(b) for b in dropped_buffers)
-                log.warning("[fh-anywidget] page %s is offline and over %d bytes of custom messages wait for it; "
+        """Send to the page (see the class docstring for custom messages)."""
+        if not _is_custom(text):
+            if self.connection is not None:
+                self.connection.push(text, buffers)
+            return
+        payload = [bytes(b) for b in buffers]
+        with self._out_lock:
+            self.out_seq += 1
+            text = f'{{"{P.OSEQ}":{self.out_seq},{text[1:]}'
+            self.unacked.append((self.out_seq, text, payload))
+            self.unacked_bytes += len(text) + sum(len(b) for b in payload)
+            while self.unacked_bytes > HELD_MAX_BYTES and len(self.unacked) > 1:
+                _, dropped, dropped_buffers = self.unacked.popleft()
+                self.unacked_bytes -= len(dropped) + sum(len(b) for b in dropped_buffers)
+                log.warning("[fh-anywidget] page %s has over %d bytes of custom messages it has not acknowledged; "
                             "dropped the oldest", self.id[:8], HELD_MAX_BYTES)
+            connection = self.connection
+        if connection is not None:
+            connection.push(text, [memoryview(b) for b in payload])
 
-    def release_held(self, connection: Connection, deliver: bool) -> None:
-        """Send the custom messages held while offline (``deliver``: the page still has its models)."""
-        held, self.held, self.held_bytes = self.held, deque(), 0
-        if deliver:
-            for text, buffers in held:
-                connection.push(text, [memoryview(b) for b in buffers])
+    def acknowledge(self, oseq: object) -> None:
+        """The page has the custom messages up to ``oseq``: forget them."""
+        if not isinstance(oseq, int) or isinstance(oseq, bool):
+            return
+        with self._out_lock:
+            while self.unacked and self.unacked[0][0] <= oseq:
+                _, text, payload = self.unacked.popleft()
+                self.unacked_bytes -= len(text) + sum(len(b) for b in payload)
+
+    def replay(self, connection: Connection, *, after: int, deliver: bool) -> None:
+        """On a reconnect: send again the custom messages after ``after`` (what the page says it
+        has); ``deliver`` false (a reload: the page's JavaScript starts anew) forgets them."""
+        self.acknowledge(after)
+        with self._out_lock:
+            items = list(self.unacked) if deliver else []
+            if not deliver:
+                self.unacked.clear()
+                self.unacked_bytes = 0
+        for _, text, payload in items:
+            connection.push(text, [memoryview(b) for b in payload])
 
     def __repr__(self) -> str:
         return f"<Page {self.id[:8]}>"

@@ -128,6 +128,23 @@ describe("the server transport", () => {
     assert.equal(states.at(-1), "online");
   });
 
+  test("custom messages are acknowledged after each frame, named on a reconnect, and one sent again is not delivered twice", () => {
+    const { socket, timers, received } = setup();
+    const first = socket();
+    first.serve({ type: "ready", page: "P1", resumed: false, last_seq: 0 });
+    const custom = (/** @type {number} */ oseq) => ({ oseq, type: "comm_msg", comm_id: "m", data: { method: "custom", content: { n: oseq } } });
+    first.serve([custom(1), custom(2)]);
+    assert.deepEqual(first.messages().map((m) => m.msg), [{ type: "ack", oseq: 2 }]);
+    first.drop();
+    timers.shift()?.();
+    const second = socket();
+    assert.equal(second.url.searchParams.get("ack"), "2");
+    second.serve({ type: "ready", page: "P1", resumed: true, last_seq: 0 });
+    second.serve([custom(2), custom(3)]); // 2 again: the server had not seen the ack yet
+    const ns = received.filter((r) => r.msg.type === "comm_msg").map((r) => r.msg.data.content.n);
+    assert.deepEqual(ns, [1, 2, 3]);
+  });
+
   test("a create not answered before a drop is sent again", () => {
     const { transport, socket, timers } = setup();
     socket().serve({ type: "ready", page: "P1", resumed: false, last_seq: 0 });
