@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
@@ -109,3 +110,18 @@ def booted_page(browser: Browser, url: str, results: Path, name: str,
         finally:
             (results / f"{name}.log").write_text("\n".join(console) + "\n")
             ctx.close()
+
+
+def table_row(request: Any, record_property: Callable[[str, str], None], page_fixture: str) -> Iterator[None]:
+    """For an autouse fixture of a compat test file: names the test's row in the JUnit report
+    that scripts/compat reads (its ``feature`` marker, else ``"<name>: renders"`` for a test
+    parametrized by widget ``name``), and, after the test, fails it if the page of
+    ``page_fixture`` reached beyond this machine."""
+    marker = request.node.get_closest_marker("feature")
+    if marker:
+        record_property("feature", "|".join(marker.args))
+    elif "name" in request.fixturenames:
+        record_property("feature", f"{request.getfixturevalue('name')}: renders")
+    yield
+    if page_fixture in request.fixturenames:
+        request.getfixturevalue(page_fixture).guard.check()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import BOOT_MS, STEP_MS, NetworkGuard, booted_page, wait_ready
+from browser_support import BOOT_MS, STEP_MS, NetworkGuard, booted_page, table_row, wait_ready
 from conftest import MODES, RESULTS
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -49,14 +49,7 @@ def compat(request: pytest.FixtureRequest, browser: Browser, server_url: str) ->
 
 @pytest.fixture(autouse=True)
 def _feature_row(request: pytest.FixtureRequest, record_property) -> Iterator[None]:
-    """Names the table row in the JUnit report that scripts/compat reads, and fails a test
-    whose page reached beyond this machine."""
-    marker = request.node.get_closest_marker("feature")
-    if marker:
-        record_property("feature", "|".join(marker.args))
-    yield
-    if "compat" in request.fixturenames:
-        request.getfixturevalue("compat").guard.check()
+    yield from table_row(request, record_property, "compat")
 
 
 def round_trip(view: Locator) -> None:

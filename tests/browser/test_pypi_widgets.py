@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from browser_support import STEP_MS, NetworkGuard, booted_page
+from browser_support import STEP_MS, NetworkGuard, booted_page, table_row
 from conftest import MODES, RESULTS
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from test_wigglystuff import FAKE_GAMEPAD, Script, _act
@@ -76,15 +76,7 @@ def _runs_here(p: PypiPage, key: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _row(request: pytest.FixtureRequest, record_property) -> Iterator[None]:
-    """The table row (scripts/compat) and the network check for the test's widget."""
-    marker = request.node.get_closest_marker("feature")
-    if marker:
-        record_property("feature", "|".join(marker.args))
-    elif "name" in request.fixturenames:
-        record_property("feature", f"{request.getfixturevalue('name')}: renders")
-    yield
-    if "pypi_page" in request.fixturenames:
-        request.getfixturevalue("pypi_page").guard.check()
+    yield from table_row(request, record_property, "pypi_page")
 
 
 @pytest.mark.parametrize("name", RUN)

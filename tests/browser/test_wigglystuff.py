@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import anywidget
 import pytest
-from browser_support import STEP_MS, NetworkGuard, booted_page
+from browser_support import STEP_MS, NetworkGuard, booted_page, table_row
 from conftest import MODES, RESULTS
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
@@ -80,15 +80,7 @@ def wiggly(request: pytest.FixtureRequest, browser: Browser, server_url: str) ->
 
 @pytest.fixture(autouse=True)
 def _row(request: pytest.FixtureRequest, record_property) -> Iterator[None]:
-    """The table row (scripts/compat) and the network check for the test's widget."""
-    marker = request.node.get_closest_marker("feature")
-    if marker:
-        record_property("feature", "|".join(marker.args))
-    elif "name" in request.fixturenames:
-        record_property("feature", f"{request.getfixturevalue('name')}: renders")
-    yield
-    if "wiggly" in request.fixturenames:
-        request.getfixturevalue("wiggly").guard.check()
+    yield from table_row(request, record_property, "wiggly")
 
 
 @pytest.mark.parametrize("name", OFFLINE)
