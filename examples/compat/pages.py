@@ -81,14 +81,14 @@ def many_sections(widget: Widget) -> list[Any]:
 def wiggly_sections(widget: Widget, keys: list[str] | None = None) -> list[Any]:
     """Each real widget that runs offline (or those of ``keys``), each followed by its Python mirror."""
     chosen = [e for e in WIGGLY if e.offline and (keys is None or e.key in keys)]
-    return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(Mirror, name=e.key), cls="mirror"),
+    return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(Mirror, args={"name": e.key}), cls="mirror"),
                     id=f"w-{e.slug}") for e in chosen]
 
 
 def pypi_sections(widget: Widget, mode: str, keys: list[str] | None = None) -> list[Any]:
     """Each widget of pypi.py that runs in ``mode`` (or those of ``keys``), each followed by its Mirror."""
     chosen = [e for e in pypi.PYPI if e.offline and mode in e.modes and (keys is None or e.key in keys)]
-    return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(pypi.Mirror, name=e.key), cls="mirror"),
+    return [Section(H2(e.key), widget(e.target, **e.kwargs), Div(widget(pypi.Mirror, args={"name": e.key}), cls="mirror"),
                     id=f"p-{e.slug}") for e in chosen]
 
 

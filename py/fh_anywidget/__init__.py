@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["AnyWidgetHost", "WidgetSpecError", "__version__"]
+__all__ = ["AnyWidgetHost", "WidgetLookupError", "WidgetSpecError", "__version__"]
 
 if TYPE_CHECKING:
     from .host import AnyWidgetHost, WidgetSpecError
+    from .server import WidgetLookupError
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from . import host
 
         return getattr(host, name)
+    if name == "WidgetLookupError":
+        from .server import access
+
+        return access.WidgetLookupError
     raise AttributeError(f"module 'fh_anywidget' has no attribute {name!r}")

@@ -14,7 +14,6 @@ import importlib.util
 import itertools
 import json
 import logging
-import math
 import re
 import secrets
 import sys
@@ -26,18 +25,21 @@ from types import ModuleType
 from typing import Any
 
 from fastcore.xml import FT
-from fasthtml.common import Div, Script
+from fasthtml.common import Div, HttpHeader, Script
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import bundles
-from .assets import EARLY_JS, RUNTIME_JS, WORKER_JS, AssetDir, Blob, bytes_response, file_response, not_found, web_dir
+from . import bundles, updates
+from . import fields as form_fields
+from .assets import EARLY_JS, HTMX_JS, RUNTIME_JS, WORKER_JS, AssetDir, Blob, bytes_response, file_response, not_found, web_dir
 from .csp import OfflinePolicyMiddleware
 from .dev import DevReload, hmr_enabled
 from .render import RenderContextMiddleware, current_render
-from .server import SCOPES, WidgetServer
+from .server import SCOPES, WidgetServer, access
+from .server.page import Page
 from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
+from .specs import WidgetSpecError, check_kwargs
 
 log = logging.getLogger("fh_anywidget")
 
@@ -57,10 +59,6 @@ def building() -> Iterator[None]:
         yield
     finally:
         _building.reset(token)
-
-
-class WidgetSpecError(ValueError):
-    """``host.widget(...)`` was given something it cannot put on a page; the message says why."""
 
 
 def normalize(name: str) -> str:
@@ -119,6 +117,10 @@ class AnyWidgetHost:
             reports let a widget that fails to load a file from the internet name the URL in its
             error. Not added where the app sends a report-only policy of its own. Default on;
             ``False`` leaves every response's headers as the app made them.
+        htmx: FastHTML's default headers load htmx 2 from a CDN, which an offline page cannot
+            reach; with ``htmx=True`` (the default) that ``<script>`` loads the same htmx (pinned,
+            2.0.7) from this host, under an immutable URL. An app made with ``default_hdrs=False``
+            adds it with :meth:`htmx_script`. ``False`` leaves the app's headers alone.
     """
 
     def __init__(
@@ -142,6 +144,7 @@ class AnyWidgetHost:
         server_targets: Iterable[type | Callable[..., Any] | str] = (),
         dev: bool | None = None,
         offline_csp: bool = True,
+        htmx: bool = True,
     ) -> None:
         if not prefix.startswith("/") or prefix.endswith("/"):
             raise WidgetSpecError(f"[fh-anywidget] prefix {prefix!r} must start with '/' and not end with one, e.g. '/_fhaw'")
@@ -183,7 +186,9 @@ class AnyWidgetHost:
             app.add_middleware(OfflinePolicyMiddleware)  # inside RenderContextMiddleware: it reads the render
         app.add_middleware(RenderContextMiddleware)
         self._runtime_tag = self.runtime_script()
-        app.hdrs = [*app.hdrs, self._runtime_tag]
+        app.hdrs = [*(self._local_htmx(app.hdrs) if htmx else app.hdrs), self._runtime_tag]
+        self.worker_keys: set[str] = set()
+        """The keys given to worker-mode widgets (host.instance names them in its error)."""
         app.state.fh_anywidget = self
 
     # -- the Pyodide distribution -------------------------------------------------
@@ -308,7 +313,8 @@ class AnyWidgetHost:
 
     # -- widgets ------------------------------------------------------------------
     def widget(self, target: type | Callable[..., Any] | str, *, key: str | None = None, mode: str = "worker",
-               scope: str = "page", **kwargs: Any) -> FT:
+               scope: str = "page", name: str | None = None, field: str | None = None,
+               fields: dict[str, str] | None = None, **kwargs: Any) -> FT:
         """A placeholder that the page runtime turns into the widget ``target(**kwargs)``.
 
         ``target`` is an ``anywidget.AnyWidget`` subclass or a function returning a widget, given
@@ -318,18 +324,31 @@ class AnyWidgetHost:
         ``mode="worker"`` runs its Python in the visitor's browser; ``mode="server"`` in this
         process, over the page's WebSocket. A server-mode widget's ``scope`` is ``"page"`` (each
         page view has its own instance) or ``"app"`` (one instance that every visitor shares).
+
+        ``name="range"`` makes the widget a form field: the placeholder holds an ``<input
+        name="range">`` with the widget's ``value`` trait (``field="other"`` for another trait;
+        ``fields={"lo": "low", "hi": "high"}`` for several), a string as it is and anything else as
+        JSON, kept in step with every change. The placeholder fires ``fhaw:ready``, ``fhaw:change``,
+        ``fhaw:message`` and ``fhaw:error`` events (docs/htmx.md).
         """
         if mode not in MODES:
             raise WidgetSpecError(f"[fh-anywidget] mode {mode!r} is not supported; use one of: {', '.join(MODES)}")
         if scope not in SCOPES or (scope != "page" and mode != "server"):
             raise WidgetSpecError(f"[fh-anywidget] scope {scope!r} is not supported with mode {mode!r}; use scope='page', "
                                   "or scope='app' with mode='server'")
-        if mode == "server":
-            return self._server_widget(target, key=key, scope=scope, kwargs=kwargs)
         if key is not None and not isinstance(key, str):
             raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
-        spec_name, module = self._resolve(target)
+        spec_name, module = self._resolve(target, where="server" if mode == "server" else "browser")
         check_kwargs(spec_name, kwargs)
+        field_map = form_fields.field_map(spec_name, name, field, fields)
+        factory = target if not isinstance(target, str) else None
+        if field_map:
+            form_fields.check_traits(spec_name, factory, field_map)
+        inputs = form_fields.inputs(factory, field_map, kwargs)
+        if mode == "server":
+            return self._server_widget(spec_name, key=key, scope=scope, kwargs=kwargs, inputs=inputs)
+        if key is not None:
+            self.worker_keys.add(key)
         spec = {
             "key": key if key is not None else self.new_key(),
             "mode": mode,
@@ -338,7 +357,7 @@ class AnyWidgetHost:
             "bundles": self._bundles(spec_name, module),
         }
         if self.dist_problem:
-            return Div(Div(self.dist_problem, cls="fh-anywidget-error", role="alert"), cls="fh-anywidget",
+            return Div(*inputs, Div(self.dist_problem, cls="fh-anywidget-error", role="alert"), cls="fh-anywidget",
                        data_fh_anywidget_target=spec_name)
         # the page's first worker placeholder starts the worker at once (others: a no-op, so only
         # when the request is unknown, e.g. an htmx partial rendered outside the middleware)
@@ -347,22 +366,92 @@ class AnyWidgetHost:
         if render is not None:
             render.worker_started = True
             render.widgets += 1
-        return Div(*starter, Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
+        return Div(*starter, *inputs, Div("Loading Python…", cls="fh-anywidget-status"), cls="fh-anywidget",
                    data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
 
-    def _server_widget(self, target: Any, *, key: str | None, scope: str, kwargs: dict[str, Any]) -> FT:
-        if key is not None and not isinstance(key, str):
-            raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
-        spec_name, _ = self._resolve(target, where="server")
-        check_kwargs(spec_name, kwargs)
+    def _server_widget(self, spec_name: str, *, key: str | None, scope: str, kwargs: dict[str, Any],
+                       inputs: list[FT]) -> FT:
         if self.export is not None:
             return self.export.server_widget(spec_name)
         spec = {"mode": "server", "target": spec_name, "kwargs": kwargs,
                 **self.server.placeholder_spec(spec_name, kwargs, key=key, scope=scope)}
         if (render := current_render()) is not None:
             render.widgets += 1
-        return Div(Div("Connecting…", cls="fh-anywidget-status"), cls="fh-anywidget",
+        return Div(*inputs, Div("Connecting…", cls="fh-anywidget-status"), cls="fh-anywidget",
                    data_fh_anywidget=json.dumps(spec, separators=(",", ":")))
+
+    # -- widgets in the app: responses, routes and server code -------------------------
+    def update(self, key: str, **traits: Any) -> FT:
+        """An element for a partial: once it is in the page (an htmx swap, or any render), the
+        runtime sets ``traits`` on the widget of ``key`` as the widget's own ``model.set`` +
+        ``save_changes`` would, so Python's observers run and every view updates. Values are JSON.
+        A key or trait the page does not have is an error in the console and a ``fhaw:error`` event."""
+        return updates.update_element(key, traits)
+
+    def update_header(self, key: str | dict[str, dict[str, Any]], /, **traits: Any) -> HttpHeader:
+        """:meth:`update` as a response header, for a response that swaps nothing (``hx-swap="none"``):
+        ``host.update_header("chart", data=[1, 2])``, or several widgets at once with
+        ``host.update_header({"chart": {"data": [1, 2]}, "range": {"value": [0, 5]}})``. Return it with
+        the response (FastHTML sends an ``HttpHeader`` as a header); the runtime applies it after
+        htmx's request. Headers are small (about 8 KB through most proxies): send data in a partial."""
+        if isinstance(key, dict):
+            if traits:
+                raise WidgetSpecError("[fh-anywidget] host.update_header takes a key and traits, or one dict "
+                                      "{key: {trait: value}}, not both")
+            return updates.update_header(key)
+        return updates.update_header({key: traits})
+
+    def htmx_script(self) -> FT:
+        """The ``<script>`` loading the pinned htmx from this host (for apps with ``default_hdrs=False``)."""
+        return Script(src=self.url(self.web.slug, HTMX_JS))
+
+    def _local_htmx(self, hdrs: Sequence[Any]) -> list[Any]:
+        """The app's headers with FastHTML's htmx from a CDN loaded from this host instead."""
+        from .vendor import HTMX  # noqa: PLC0415
+
+        def local(item: Any) -> Any:
+            src = item.attrs.get("src") if isinstance(item, FT) and item.tag == "script" else None
+            return self.htmx_script() if isinstance(src, str) and HTMX.url.match(src) else item
+
+        return [local(h) for h in hdrs]
+
+    def page(self, request: Any) -> Page:
+        """The server side of the page that made ``request`` (an htmx request from a page that shows
+        server-mode widgets: the runtime names the page in the ``FHAW-Page`` header). Raises
+        :class:`~fh_anywidget.server.access.WidgetLookupError`, saying why, when there is none."""
+        return access.page_of(self.server, request)
+
+    def instance(self, request: Any, key: str) -> Any:
+        """The live server-mode widget of ``key``: ``host.instance(req, "range")`` for a
+        ``scope="page"`` widget of the page that made ``req``; ``host.instance(None, "board")`` for a
+        ``scope="app"`` widget (made now if no page has shown it yet). Read it, or change it: what
+        changes reaches the page(s). A worker-mode key is an error that says to use ``name=`` or
+        events instead: its Python runs in the browser."""
+        if not isinstance(key, str):
+            raise WidgetSpecError(f"[fh-anywidget] host.instance(..., key): the key must be a string, got {key!r}")
+        if request is None:
+            return access.app_instance(self.server, key, worker_keys=self.worker_keys)
+        return access.instance(self.server, self.page(request), key, worker_keys=self.worker_keys)
+
+    def push(self, to: Any, *fragments: Any) -> int:
+        """Send HTML to pages over their sockets; htmx swaps its ``hx-swap-oob`` elements in (and,
+        without htmx, the runtime swaps elements with ``hx-swap-oob="true"`` by id). ``to`` is a
+        server-mode widget (its page; for ``scope="app"``, every page showing it), a page
+        (:meth:`page`) or a request. Returns how many pages it was sent to (a page whose socket is
+        away gets it when it is back). This is how server code, e.g. an observer, changes the page
+        without a request."""
+        from fastcore.xml import to_xml  # noqa: PLC0415
+
+        if isinstance(to, Page):
+            pages = [to]
+        elif hasattr(to, "headers") and hasattr(to, "scope"):
+            pages = [self.page(to)]
+        else:
+            pages = access.pages_showing(self.server, to)
+        html = "".join(f if isinstance(f, str) else to_xml(f) for f in fragments)
+        for page in pages:
+            page.push_html(html)
+        return len(pages)
 
     def _resolve(self, target: Any, where: str = "browser") -> tuple[str, ModuleType | None]:
         if isinstance(target, str):
@@ -433,30 +522,3 @@ def _distribution_of(top_module: str) -> str:
 def _kernel_files() -> list[tuple[str, Path]]:
     """The part of this package that runs in the worker: the kernel and the protocol names."""
     return kernel_files()
-
-
-def check_kwargs(target: str, kwargs: dict[str, Any]) -> None:
-    """Refuse, naming the argument, anything the page cannot carry to the browser's Python."""
-    for name, value in kwargs.items():
-        problem = _json_problem(value)
-        if problem:
-            raise WidgetSpecError(
-                f"[fh-anywidget] host.widget({target}, {name}=...): {problem}. Widget arguments travel to the browser as "
-                "JSON: pass dict, list, str, int, float, bool or None, and build richer values inside the widget")
-
-
-def _json_problem(value: Any, where: str = "the value") -> str | None:
-    if value is None or isinstance(value, (str, bool, int)):
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{where} is {value!r}, which JSON cannot hold"
-    if isinstance(value, (list, tuple)):
-        return next((p for i, v in enumerate(value) if (p := _json_problem(v, f"{where}[{i}]"))), None)
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                return f"{where} has the key {k!r}, but JSON object keys must be strings"
-            if (p := _json_problem(v, f"{where}[{k!r}]")):
-                return p
-        return None
-    return f"{where} is a {type(value).__name__} ({value!r:.60}), which is not JSON"

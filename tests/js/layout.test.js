@@ -16,6 +16,7 @@ const MAY_IMPORT = {
   shared: ["shared"], // used by both
   "service-worker": ["service-worker", "shared"], // an exported site's service worker
   inline: [], // a classic script the host puts inline in the page: it cannot import
+  vendor: [], // pinned third-party scripts served as they are (htmx): classic scripts, no imports
 };
 
 /** @param {string} dir @returns {string[]} */

@@ -1,10 +1,11 @@
 // The WidgetManager: the models of one Python (one transport), by comm id; the widgets
-// made for placeholder keys; and where Python's messages and errors go.
+// made for placeholder keys (closed in Python once no placeholder shows them for a short
+// grace); and where Python's messages and errors go.
 // @ts-check
 
 import { Model } from "./model.js";
 import { Placeholder } from "./placeholder.js";
-import { COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, READY, STATUS, UPDATE } from "../shared/protocol.js";
+import { COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, READY, STATUS, SWAP, UPDATE } from "../shared/protocol.js";
 import { logError } from "./ui.js";
 import { WidgetBinding } from "./widget.js";
 
@@ -43,9 +44,19 @@ export function stableStringify(value) {
  * @property {Document} [document]
  * @property {(url: string) => Promise<any>} [importModule]
  * @property {(text: string) => {url: string, release(): void}} [textToURL]
+ * @property {(html: string) => void} [onswap]  HTML that server code pushed to the page (`host.push`).
+ * @property {number} [closeGraceMs]  How long a widget no placeholder shows stays open (CLOSE_GRACE_MS).
  *
- * @typedef {{signature: string, target: string, promise: Promise<Model>, resolve(m: Model): void, reject(e: unknown): void, settled: boolean}} KeyEntry
+ * @typedef {{signature: string, target: string, promise: Promise<Model>, resolve(m: Model): void, reject(e: unknown): void,
+ *   settled: boolean, closeTimer?: ReturnType<typeof setTimeout>}} KeyEntry
  */
+
+/** How long a widget that no placeholder shows any more (an htmx swap took it away) stays open,
+ * in case the same key comes back (a swap that puts it back, hx-boost navigation between two
+ * pages that both show it); then it is closed in Python, and its models here. */
+export const CLOSE_GRACE_MS = 2000;
+/** How many closed models' ids are remembered, so that their late messages are dropped quietly. */
+const CLOSED_IDS = 1000;
 
 export class WidgetManager {
   /** @type {Map<string, Model>} */
@@ -57,6 +68,8 @@ export class WidgetManager {
   /** @type {Set<Placeholder>} */
   placeholders = new Set();
   #seq = 0;
+  /** Models this page closed, whose messages may still be on their way. @type {Set<string>} */
+  #closedIds = new Set();
   #transport;
   #options;
   /** Boot progress; null once Python is ready. @type {{stage: string, percent?: number, detail?: string} | null} */
@@ -80,6 +93,27 @@ export class WidgetManager {
   /** The binding of a model (anywidget models only). @param {Model} model */
   bindingOf(model) {
     return this.#bindings.get(model);
+  }
+
+  /** The server-side id of the page (server mode, once connected), else null. @returns {string | null} */
+  get pageId() {
+    return /** @type {any} */ (this.#transport).pageId ?? null;
+  }
+
+  /** The model of `key`, if a placeholder of this page shows it (it may still be on its way). @param {string} key */
+  modelFor(key) {
+    return this.#keys.has(key) && this.#shown(key) ? /** @type {KeyEntry} */ (this.#keys.get(key)).promise : null;
+  }
+
+  /** The keys of the widgets the placeholders show. */
+  keys() {
+    return [...new Set([...this.placeholders].map((p) => p.spec.key))];
+  }
+
+  /** Whether a live placeholder shows `key`. @param {string} key */
+  #shown(key) {
+    for (const p of this.placeholders) if (p.spec.key === key && !p.disposed) return true;
+    return false;
   }
 
   /** ipywidgets' `widget_manager.get_model`. @param {string} model_id @returns {Promise<Model>} */
@@ -106,8 +140,14 @@ export class WidgetManager {
     }
     const kwargs = spec.kwargs ?? {};
     const signature = stableStringify({ target: spec.target, kwargs });
-    const existing = this.#keys.get(spec.key);
+    let existing = this.#keys.get(spec.key);
+    if (existing && existing.closeTimer !== undefined && existing.signature !== signature && !this.#shown(spec.key)) {
+      this.#close(spec.key, existing); // it was on its way out: the key now names another widget
+      existing = undefined;
+    }
     if (existing) {
+      clearTimeout(existing.closeTimer);
+      existing.closeTimer = undefined;
       if (existing.signature === signature) return existing.promise;
       return Promise.reject(
         new Error(
@@ -140,10 +180,38 @@ export class WidgetManager {
     return placeholder;
   }
 
-  /** @param {Placeholder} placeholder */
+  /** The placeholder left the page; its widget is closed if no other shows it within the grace. @param {Placeholder} placeholder */
   unmount(placeholder) {
     placeholder.dispose();
     this.placeholders.delete(placeholder);
+    const key = placeholder.spec?.key;
+    const entry = typeof key === "string" ? this.#keys.get(key) : undefined;
+    if (!entry || this.#shown(key)) return;
+    clearTimeout(entry.closeTimer);
+    entry.closeTimer = setTimeout(() => {
+      if (this.#keys.get(key) === entry && !this.#shown(key)) this.#close(key, entry);
+    }, this.#options.closeGraceMs ?? CLOSE_GRACE_MS);
+  }
+
+  /** Forget `key` and close its widget in Python (`comm_close`: Python closes what it made with it). @param {string} key @param {KeyEntry} entry */
+  #close(key, entry) {
+    clearTimeout(entry.closeTimer);
+    this.#keys.delete(key);
+    entry.promise.then(
+      (model) => {
+        if (model.closed || this.models.get(model.comm_id) !== model) return;
+        this.send({ type: COMM_CLOSE, comm_id: model.comm_id });
+        this.#remember(model.comm_id);
+        model.closeHere();
+      },
+      () => {}, // it was never made
+    );
+  }
+
+  /** @param {string} comm_id */
+  #remember(comm_id) {
+    this.#closedIds.add(comm_id);
+    if (this.#closedIds.size > CLOSED_IDS) this.#closedIds.delete(this.#closedIds.values().next().value ?? "");
   }
 
   /** @param {import("../shared/protocol.js").PageMessage} msg @param {ArrayBuffer[]} [buffers] */
@@ -170,6 +238,7 @@ export class WidgetManager {
         return this.#open(msg, buffers);
       case COMM_MSG: {
         const model = this.models.get(msg.comm_id);
+        if (!model && this.#closedIds.has(msg.comm_id)) return; // sent before Python heard that the page closed it
         if (!model) return console.warn(`[fh-anywidget] a comm_msg for unknown model ${msg.comm_id}; ignored`);
         return model.receive(msg.data, buffers, msg.parent ?? null);
       }
@@ -184,7 +253,10 @@ export class WidgetManager {
         return;
       }
       case ERROR:
+        if (msg.comm_id && this.#closedIds.has(msg.comm_id) && !this.models.has(msg.comm_id)) return;
         return this.#error(msg);
+      case SWAP:
+        return this.#options.onswap?.(String(msg.html ?? ""));
       case STATUS:
         this.status = { stage: msg.stage, percent: msg.percent, detail: msg.detail };
         for (const p of this.placeholders) p.showStatus(this.status);

@@ -57,6 +57,8 @@ export class Model {
   #queue = /** @type {Array<() => void> | null} */ (null);
   #sendComm;
   closed = false;
+  /** The attributes the last change set, with their values (Backbone's `model.changed`). */
+  changed = /** @type {Record<string, any>} */ ({});
 
   /**
    * @param {object} options
@@ -214,13 +216,21 @@ export class Model {
 
   /** Python closed the model: `comm:close` then `destroy` fire, and every listener is removed. */
   receiveClose() {
-    this.#later(() => {
-      if (this.closed) return;
-      this.closed = true;
-      this.#events.emit("comm:close", this);
-      this.#events.emit("destroy", this);
-      this.#events.off();
-    });
+    this.#later(() => this.#end());
+  }
+
+  /** The page closed the model (its last view left): as `receiveClose`, at once. */
+  closeHere() {
+    this.#queue = null;
+    this.#end();
+  }
+
+  #end() {
+    if (this.closed) return;
+    this.closed = true;
+    this.#events.emit("comm:close", this);
+    this.#events.emit("destroy", this);
+    this.#events.off();
   }
 
   /** @param {() => void} handle */
@@ -265,6 +275,7 @@ export class Model {
   #assign(attrs) {
     const changed = Object.keys(attrs).filter((name) => !isEqual(this.#attributes[name], attrs[name]));
     for (const name of changed) this.#attributes[name] = attrs[name];
+    this.changed = Object.fromEntries(changed.map((name) => [name, attrs[name]]));
     for (const name of changed) this.#events.emit(`change:${name}`, this, attrs[name]);
     if (changed.length) this.#events.emit("change", this);
     return changed;

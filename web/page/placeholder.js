@@ -1,7 +1,9 @@
 // One placeholder on the page (`.fh-anywidget[data-fh-anywidget]`): its boot status, its
-// errors, and the view of its widget.
+// errors, the view of its widget, its form fields and the DOM events it fires (dom-events.js).
 // @ts-check
 
+import { CHANGE_EVENT, MESSAGE_EVENT, READY_EVENT, fire } from "./dom-events.js";
+import { fieldInputs, missingTrait, writeFields } from "./fields.js";
 import { clearStatus, ensureStyles, showError, showStatus } from "./ui.js";
 
 /** @typedef {import("../shared/protocol.js").WidgetSpec} WidgetSpec */
@@ -64,11 +66,41 @@ export class Placeholder {
       );
       return;
     }
+    this.#connect(model);
     const view = this.el.ownerDocument.createElement("div");
     view.className = "fh-anywidget-view";
     this.el.append(view);
     this.viewElement = view;
     await binding.createView(view, { signal: this.#controller.signal, errorTarget: this.el });
+    if (!this.disposed) fire(this.el, READY_EVENT, { key: this.spec.key, target: this.spec.target, mode: this.spec.mode ?? "worker" });
+  }
+
+  /** The form fields and DOM events of this placeholder, until it is disposed. @param {Model} model */
+  #connect(model) {
+    const owner = this.#controller;
+    const key = this.spec.key;
+    let inputs = fieldInputs(this.el);
+    const problem = missingTrait(inputs, model.getState(), this.spec.target);
+    if (problem) {
+      this.showError(new Error(problem), { source: "field" });
+      inputs = [];
+    }
+    const write = (/** @type {Record<string, any>} */ values) => {
+      for (const err of writeFields(inputs, values)) this.showError(err, { source: "field" });
+    };
+    write(model.getState());
+    model.on(
+      "change",
+      () => {
+        const changes = Object.fromEntries(Object.entries(model.changed).filter(([name]) => !name.startsWith("_")));
+        if (Object.keys(changes).length === 0) return;
+        write(changes);
+        fire(this.el, CHANGE_EVENT, { key, changes });
+      },
+      owner,
+    );
+    model.on("msg:custom", (/** @type {any} */ content, /** @type {DataView[]} */ buffers) => fire(this.el, MESSAGE_EVENT, { key, content, buffers }), owner);
+    this.#controller.signal.addEventListener("abort", () => model.offOwner(owner), { once: true });
   }
 
   /** Show boot progress, while the widget is not there yet. @param {{stage: string, percent?: number, detail?: string}} status */

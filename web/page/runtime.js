@@ -1,14 +1,17 @@
 // The page entry: <script type="module" src=".../runtime.js" data-config='{...}'>.
-// Mounts every placeholder present and later added, disposes the ones that leave, and
-// runs each placeholder's widget through the transport of its mode.
+// Mounts every placeholder present and later added, disposes the ones that leave, runs each
+// placeholder's widget through the transport of its mode, and applies the updates responses
+// carry (`host.update`, updates.js) and the HTML server code pushes (htmx-bridge.js).
 // @ts-check
 
 import { listenForDevChanges } from "./dev-reload.js";
+import { connectHtmx, swapOutOfBand } from "./htmx-bridge.js";
 import { WidgetManager } from "./manager.js";
 import { watchOutsideRequests } from "./offline.js";
 import { createWorkerTransport, takeEarlyWorker } from "./transport-worker.js";
 import { createWebSocketTransport } from "./transport-ws.js";
 import { ensureStyles, logError, showConnection, showError } from "./ui.js";
+import { UPDATE_SELECTOR, applyUpdate, parseUpdateElement, parseUpdateHeader, reportUpdateError } from "./updates.js";
 
 /** @typedef {import("../shared/protocol.js").Transport} Transport */
 /** @typedef {import("./placeholder.js").Placeholder} Placeholder */
@@ -83,8 +86,9 @@ export function defaultTransports(config, doc, scriptURL) {
  * @param {Document} options.document
  * @param {Record<string, () => Transport>} options.transports  Transport factories by mode.
  * @param {(url: string) => Promise<any>} [options.importModule]
+ * @param {number} [options.closeGraceMs]  How long a widget no placeholder shows stays open (manager.js CLOSE_GRACE_MS).
  */
-export function startRuntime({ document: doc, transports, importModule }) {
+export function startRuntime({ document: doc, transports, importModule, closeGraceMs }) {
   /** @type {Map<string, WidgetManager>} */
   const managers = new Map();
   /** @type {Map<Element, {placeholder: Placeholder | null, manager: WidgetManager | null}>} */
@@ -98,9 +102,56 @@ export function startRuntime({ document: doc, transports, importModule }) {
     if (!factory) {
       throw new Error(`[fh-anywidget] a placeholder has mode ${JSON.stringify(mode)}; the modes are ${Object.keys(transports).map((m) => `"${m}"`).join(", ")}`);
     }
-    manager = new WidgetManager({ transport: factory(), document: doc, importModule });
+    manager = new WidgetManager({ transport: factory(), document: doc, importModule, onswap, closeGraceMs });
     managers.set(mode, manager);
     return manager;
+  }
+
+  /** HTML pushed by server code (`host.push`). @param {string} html */
+  function onswap(html) {
+    try {
+      for (const problem of swapOutOfBand(doc, html)) console.warn(`[fh-anywidget] HTML pushed by the server: ${problem}`);
+    } catch (err) {
+      logError("swapping in HTML pushed by the server", err);
+    }
+  }
+
+  /** The model of `key` on this page, in whichever mode. @param {string} key */
+  function modelFor(key) {
+    for (const manager of managers.values()) {
+      const model = manager.modelFor(key);
+      if (model) return model;
+    }
+    return null;
+  }
+
+  const keys = () => [...managers.values()].flatMap((m) => m.keys());
+
+  /**
+   * Set traits of the widget of `key` as its own `model.set` + `save_changes` would.
+   * @param {string} key @param {Record<string, any>} state
+   * @returns {Promise<void>} rejects, naming what is wrong, for an unknown key or trait (nothing is set)
+   */
+  function update(key, state) {
+    return applyUpdate({ key, state }, modelFor, keys);
+  }
+
+  /** @param {import("./updates.js").WidgetUpdate[]} updates @param {EventTarget} where */
+  function applyAll(updates, where) {
+    for (const u of updates) applyUpdate(u, modelFor, keys).catch((err) => reportUpdateError(err, where, u.key));
+  }
+
+  /** The update elements found by `scan`, applied (and removed) once every placeholder is mounted. @param {Element[]} found */
+  function applyElements(found) {
+    for (const el of found) {
+      const where = el.parentElement && el.isConnected ? el.parentElement : doc;
+      el.remove();
+      try {
+        applyAll([parseUpdateElement(el)], where);
+      } catch (err) {
+        reportUpdateError(err, where, null);
+      }
+    }
   }
 
   /** @param {HTMLElement} el */
@@ -135,8 +186,11 @@ export function startRuntime({ document: doc, transports, importModule }) {
     logError("mounting a placeholder", err);
   }
 
-  /** Mount the placeholders in `root` (and `root` itself). @param {ParentNode} root */
-  function scan(root) {
+  /**
+   * Mount the placeholders in `root` (and `root` itself); collect its update elements in `updates`.
+   * @param {ParentNode} root @param {Element[]} [updates]
+   */
+  function scan(root, updates = []) {
     /** @type {Placeholder[]} */
     const found = [];
     const add = (/** @type {Element} */ el) => {
@@ -144,8 +198,11 @@ export function startRuntime({ document: doc, transports, importModule }) {
       if (p) found.push(p);
     };
     const self = /** @type {Partial<Element>} */ (root);
-    if (typeof self.matches === "function" && self.matches(PLACEHOLDER_SELECTOR)) add(/** @type {Element} */ (root));
+    const matches = (/** @type {string} */ selector) => typeof self.matches === "function" && self.matches(selector);
+    if (matches(PLACEHOLDER_SELECTOR)) add(/** @type {Element} */ (root));
     root.querySelectorAll(PLACEHOLDER_SELECTOR).forEach(add);
+    if (matches(UPDATE_SELECTOR)) updates.push(/** @type {Element} */ (root));
+    updates.push(...Array.from(root.querySelectorAll(UPDATE_SELECTOR)));
     return found;
   }
 
@@ -159,18 +216,38 @@ export function startRuntime({ document: doc, transports, importModule }) {
   }
 
   const observer = new MutationObserver((records) => {
-    let removed = false;
+    // what left first: a key that leaves and comes back in one swap keeps its widget
+    if (records.some((record) => record.removedNodes.length)) sweep();
+    /** @type {Element[]} */
+    const updates = [];
     for (const record of records) {
-      if (record.removedNodes.length) removed = true;
-      for (const node of Array.from(record.addedNodes)) if (node.nodeType === 1) scan(/** @type {Element} */ (node));
+      for (const node of Array.from(record.addedNodes)) if (node.nodeType === 1 && node.isConnected) scan(/** @type {Element} */ (node), updates);
     }
-    if (removed) sweep();
+    applyElements(updates);
   });
   observer.observe(doc.documentElement, { childList: true, subtree: true });
+  const stopHtmx = connectHtmx(doc, {
+    pageId: () => managers.get("server")?.pageId ?? null,
+    onUpdateHeader(text, where) {
+      try {
+        applyAll(parseUpdateHeader(text), where);
+      } catch (err) {
+        reportUpdateError(err, where, null);
+      }
+    },
+  });
 
-  const initial = scan(doc);
+  /** @type {Element[]} */
+  const initialUpdates = [];
+  const initial = scan(doc, initialUpdates);
+  applyElements(initialUpdates);
   return {
     managers,
+    update,
+    /** The server-side id of this page (server mode, once connected): the `FHAW-Page` header of its requests. */
+    get pageId() {
+      return managers.get("server")?.pageId ?? null;
+    },
     /** The worker-mode manager, once a worker placeholder exists. */
     get manager() {
       return managers.get(DEFAULT_MODE) ?? null;
@@ -181,6 +258,7 @@ export function startRuntime({ document: doc, transports, importModule }) {
     scan,
     dispose() {
       observer.disconnect();
+      stopHtmx();
       for (const manager of managers.values()) manager.dispose();
       managers.clear();
       mounted.clear();

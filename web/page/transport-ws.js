@@ -87,6 +87,7 @@ export function createWebSocketTransport({
     },
     send(msg, buffers = []) {
       if (closed) return;
+      if (msg.type === COMM_CLOSE) models.delete(msg.comm_id); // the page closed it: nothing to ask for after a reconnect
       // copies: the widget may reuse its buffers before they are (re)sent
       const entry = { msg, buffers: buffers.map((b) => b.slice(0)), sent: false };
       if (unacked.length >= MAX_UNACKED) {

@@ -1,6 +1,7 @@
 // What the runtime itself shows in a placeholder: boot progress and error boxes.
 // @ts-check
 
+import { ERROR_EVENT, fire, placeholderKey } from "./dom-events.js";
 import { outsideRequests } from "./offline.js";
 
 /** @typedef {import("../shared/protocol.js").ErrorInfo} ErrorInfo */
@@ -115,8 +116,8 @@ function explainLater(err, info, then) {
 }
 
 /**
- * Show an error in `container`: a visible box with the message and the traceback. A box of
- * the same `source` already there is replaced, so one failure shows once. An error that says a
+ * Show an error in `container`: a visible box with the message and the traceback, and a
+ * `fhaw:error` event on it. A box of the same `source` already there is replaced, so one failure shows once. An error that says a
  * load failed names the outside URL that was tried, once that is known (web/page/offline.js).
  * @param {HTMLElement} container
  * @param {unknown} err
@@ -128,6 +129,9 @@ export function showError(container, err, { source = "runtime", dismissible = fa
   clearErrors(container, source);
   const box = errorBox(container.ownerDocument, info, source, dismissible);
   container.prepend(box);
+  if (container.isConnected) {
+    fire(container, ERROR_EVENT, { key: placeholderKey(container), error: { type: info.type, message: info.message }, source });
+  }
   if (!explained) {
     explainLater(err, info, (later) => {
       if (box.isConnected) box.replaceWith(errorBox(container.ownerDocument, later, source, dismissible));

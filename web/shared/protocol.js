@@ -24,8 +24,16 @@ export const READY = "ready";
 // server mode (docs/protocol.md, "Server transport")
 /** Server mode: the number Python gives each custom message it sends a page; held until acknowledged. */
 export const OSEQ = "oseq";
+/** Server mode: HTML for the page to swap in out of band (`host.push`), `{type, html}`. */
+export const SWAP = "swap";
 /** The field of a message that counts its buffers, when a frame carries several (see unframe). */
 export const NBUFFERS = "nbuffers";
+
+// the page in the FastHTML app (docs/protocol.md, "In the app"): the header naming a page's server
+// side on its htmx requests, the response header and the element carrying `host.update`s
+export const PAGE_HEADER = "FHAW-Page";
+export const UPDATE_HEADER = "FHAW-Update";
+export const UPDATE_ATTR = "data-fh-anywidget-update";
 
 // data.method values of comm_msg
 export const UPDATE = "update";
@@ -131,12 +139,13 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {{type: "comm_msg", comm_id: string, data: CommData, parent: number | null}} PythonCommMessage
  * @typedef {{type: "created", key: string, model_id: string}} CreatedMessage
  * @typedef {{type: "error", key?: string, comm_id?: string, fatal?: boolean, error: ErrorInfo}} ErrorMessage
+ * @typedef {{type: "swap", html: string}} SwapMessage  Server mode: HTML to swap in out of band (`host.push`).
  * @typedef {{type: "status", stage: string, percent: number, detail?: string}} StatusMessage
  * @typedef {{type: "ready", timings?: Record<string, number | string>, page?: string, resumed?: boolean, last_seq?: number}} ReadyMessage
  *   In server mode `page`, `resumed` and `last_seq` describe the page's server side (docs/protocol.md).
  *
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
- * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage} PythonMessage
+ * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage | SwapMessage} PythonMessage
  *
  * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string}} SnapshotConfig
  *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs

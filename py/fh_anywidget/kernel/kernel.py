@@ -279,8 +279,8 @@ class Kernel:
             widget = ipywidgets_api.live_widget(target.comm_id)
             if widget is not None:
                 widget.close()  # out of ipywidgets' registry too: a closed model must not stay alive
-        for key in keys:  # and what was made with it (its layout, its children): nothing stays behind
-            self.drop(key, quietly=True)
+        for key in keys:  # and what was made with it (its layout, its children): nothing stays behind, and
+            self.drop(key)  # the page hears of each, so that it drops its models of them too
 
     def close(self) -> None:
         """Close every widget and comm of this connection (the page went away) and forget the kernel."""

@@ -31,6 +31,8 @@ READY: Final = "ready"
 # server mode (docs/protocol.md, "Server transport")
 OSEQ: Final = "oseq"
 """Server mode: the number Python gives each custom message it sends a page; held until acknowledged."""
+SWAP: Final = "swap"
+"""Server mode: HTML for the page to swap in out of band (``host.push``), ``{type, html}``."""
 NBUFFERS: Final = "nbuffers"
 """The field of a message that counts its buffers, when a frame carries several (see :func:`frame`)."""
 
@@ -47,6 +49,12 @@ ENVELOPE_MSG: Final = "msg"
 ENVELOPE_TEXT: Final = "text"
 ENVELOPE_BUFFERS: Final = "buffers"
 ENVELOPE_RECYCLE: Final = "recycle"
+
+# the page in the FastHTML app (docs/protocol.md, "In the app"): the header naming a page's server
+# side on its htmx requests, the response header and the element carrying `host.update`s
+PAGE_HEADER: Final = "FHAW-Page"
+UPDATE_HEADER: Final = "FHAW-Update"
+UPDATE_ATTR: Final = "data-fh-anywidget-update"
 
 PAGE_TO_PYTHON: Final = frozenset({CREATE, COMM_MSG, COMM_CLOSE})
 PAGE_METHODS: Final = frozenset({UPDATE, REQUEST_STATE, CUSTOM})

@@ -21,14 +21,16 @@ together, as one text frame holding an array of messages (``protocol.frame``).
 Modules, one concern each: :mod:`.endpoint` (the socket: who may connect, which page, where each
 message goes), :mod:`.frames` (frames to messages), :mod:`.grants` (what a page may create),
 :mod:`.page` (a page view and its kernel), :mod:`.hub` (the ``scope="app"`` widgets),
-:mod:`.connection` (a socket's outbox), :mod:`.runner` (threads or the event loop).
+:mod:`.connection` (a socket's outbox), :mod:`.runner` (threads or the event loop), :mod:`.access`
+(the app's routes and server code reaching widgets and pages: ``host.instance``, ``host.push``).
 """
 
 from __future__ import annotations
 
+from .access import WidgetLookupError
 from .endpoint import WidgetServer
 from .page import Page, ServerKernel
 
 SCOPES = ("page", "app")
 
-__all__ = ["SCOPES", "Page", "ServerKernel", "WidgetServer"]
+__all__ = ["SCOPES", "Page", "ServerKernel", "WidgetLookupError", "WidgetServer"]

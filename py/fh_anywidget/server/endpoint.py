@@ -209,15 +209,19 @@ class WidgetServer:
     def _create(self, page: Page, msg: dict[str, Any]) -> None:
         key, target, kwargs, scope = self.grants.check(msg, page.session_id)
         if scope == "app":
-            with self._hub_lock:
-                if self.hub is None:
-                    self.hub = AppHub()
-            self.hub.attach(page, key, target, kwargs)
+            self.app_hub().attach(page, key, target, kwargs)
             return
         try:
             page.kernel.create(key, target, kwargs)
         except Exception as exc:  # noqa: BLE001 - shown in the widget's placeholder
             page.kernel.send_error(exc, key=key)
+
+    def app_hub(self) -> AppHub:
+        """The hub of the ``scope="app"`` widgets, made on first use."""
+        with self._hub_lock:
+            if self.hub is None:
+                self.hub = AppHub()
+            return self.hub
 
     def _refuse(self, page: Page, msg: Mapping[str, Any], message: str) -> None:
         """Answer a message that breaks the protocol with an ``error`` (and a log line); go on serving."""

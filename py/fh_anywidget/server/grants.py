@@ -35,6 +35,9 @@ class Grants:
         self._serializer = URLSafeSerializer(derive_key(secret), salt="fh-anywidget.grant")
         self.targets: set[str] = set(targets)
         """The targets a grant may name: declared, or rendered in server mode by this process."""
+        self.app_specs: dict[str, tuple[str, dict[str, Any]]] = {}
+        """What each ``scope="app"`` key rendered so far is made of, so that server code can reach
+        the widget before any page has shown it (``host.instance(None, key)``)."""
 
     def placeholder_spec(self, target: str, kwargs: dict[str, Any], *, key: str | None, scope: str) -> dict[str, Any]:
         """The ``key``, ``scope`` and ``grant`` of a server-mode placeholder rendered now."""
@@ -49,6 +52,8 @@ class Grants:
                 key = secrets.token_hex(16)
         session_id = ctx.session_id() if ctx is not None else ""
         self.targets.add(target)
+        if scope == "app":
+            self.app_specs[key] = (target, kwargs)
         grant = self._serializer.dumps({"k": key, "t": target, "a": kwargs, "s": scope, "u": session_id})
         return {"key": key, "scope": scope, "grant": grant}
 

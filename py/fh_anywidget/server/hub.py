@@ -88,6 +88,17 @@ class AppHub:
             _asking.reset(asking)
             _origin.reset(token)
 
+    def make(self, key: str, target: str, kwargs: dict[str, Any]) -> Any:
+        """The app widget ``key``, made now (for server code) if no page has shown it yet."""
+        with self.lock:
+            self.kernel.make(key, target, kwargs)
+            return self.kernel.widgets[key]
+
+    def pages_showing(self, comm_id: str) -> list[Page]:
+        """The pages subscribed to an app widget's model."""
+        with self.lock:
+            return list(self.subscribers.get(comm_id, ()))
+
     def owns(self, page: Page, comm_id: str) -> bool:
         return page in self.subscribers.get(comm_id, ())
 

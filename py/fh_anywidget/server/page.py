@@ -10,7 +10,7 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 
-from ..kernel import Kernel
+from ..kernel import Kernel, to_json
 from ..kernel import protocol as P
 from .connection import Connection
 
@@ -24,6 +24,8 @@ class ServerKernel(Kernel):
 
     reopens = True
     guards_page_writes = True
+    page: Page | None = None
+    """The page whose widgets these are (None for the app hub's kernel, shared by many)."""
 
 
 HELD_MAX_BYTES = 8 * 1024 * 1024
@@ -31,18 +33,19 @@ HELD_MAX_BYTES = 8 * 1024 * 1024
 
 _CUSTOM_PREFIX = f'{{"type":"{P.COMM_MSG}","comm_id":"'
 _CUSTOM_DATA = f'"data":{{"method":"{P.CUSTOM}"'
+_SWAP_PREFIX = f'{{"type":"{P.SWAP}"'
 
 
-def _is_custom(text: str) -> bool:
+def _is_event(text: str) -> bool:
     """Whether a message's JSON text (as the kernel encodes it: type, comm_id, then data with its
-    method first) is a custom message."""
-    return text.startswith(_CUSTOM_PREFIX) and _CUSTOM_DATA in text[:160]
+    method first) is an event rather than state: a custom message, or HTML pushed to the page."""
+    return (text.startswith(_CUSTOM_PREFIX) and _CUSTOM_DATA in text[:160]) or text.startswith(_SWAP_PREFIX)
 
 
 class Page:
     """One page view: its own widgets, the app widgets it shows, and its socket while it has one.
 
-    Custom messages from Python (events, not state) are numbered (``oseq``) and kept until the page
+    Custom messages from Python and HTML pushed to the page (events, not state) are numbered (``oseq``) and kept until the page
     acknowledges them (``ack``), up to HELD_MAX_BYTES: a page whose socket dies mid-burst gets what
     it missed when it reconnects. State needs no such care: the page asks for it when it is back."""
 
@@ -51,6 +54,7 @@ class Page:
         self.session_id = session_id
         self.connection: Connection | None = None
         self.kernel = ServerKernel(self.send)
+        self.kernel.page = self
         self.kernel.max_widgets = max_widgets
         self.app_keys: set[str] = set()
         self.last_seq = 0
@@ -64,7 +68,7 @@ class Page:
 
     def send(self, text: str, buffers: Sequence[memoryview]) -> None:
         """Send to the page (see the class docstring for custom messages)."""
-        if not _is_custom(text):
+        if not _is_event(text):
             if self.connection is not None:
                 self.connection.push(text, buffers)
             return
@@ -82,6 +86,10 @@ class Page:
             connection = self.connection
         if connection is not None:
             connection.push(text, [memoryview(b) for b in payload])
+
+    def push_html(self, html: str) -> None:
+        """Send HTML for the page to swap in out of band (``host.push``)."""
+        self.send(to_json({"type": P.SWAP, "html": html}), [])
 
     def acknowledge(self, oseq: object) -> None:
         """The page has the custom messages up to ``oseq``: forget them."""
