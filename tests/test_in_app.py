@@ -95,6 +95,15 @@ def test_a_bad_form_field_is_an_error_at_render_naming_it(options, message) -> N
             host.widget(Counter, mode=mode, **options)
 
 
+def test_a_field_holding_bytes_is_an_error_at_render_where_the_class_is_known() -> None:
+    from examples.widgets import Echo
+
+    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
+    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    with pytest.raises(WidgetSpecError, match=r"the form field 'p' would hold the trait 'payload', which holds bytes"):
+        host.widget(Echo, mode="server", name="p", field="payload")
+
+
 def test_a_factory_field_is_checked_in_the_browser_not_at_render() -> None:
     app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
     host = AnyWidgetHost(app, dist_dir="/nonexistent")
@@ -228,7 +237,7 @@ def test_push_to_an_app_widget_reaches_every_page_showing_it(tmp_path) -> None:
 
 def test_push_to_something_that_is_not_a_server_widget_says_so(tmp_path) -> None:
     _, host = make_app(tmp_path)
-    with pytest.raises(WidgetLookupError, match=r"host.push got a str, which is not a widget"):
+    with pytest.raises(WidgetLookupError, match=r"push got a str, which is not a widget"):
         host.push("total", Div())
     with pytest.raises(WidgetLookupError, match=r"not a server-mode widget of this app"):
         host.push(SimpleNamespace(model_id="0123456789abcdef"), Div())  # a widget of no page of this app

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from fasthtml.common import H1, H2, A, Button, Form, Li, Link, Main, Nav, P, Section, Style, Title, Ul, fast_app
 
+import examples.dashboard.app
 from examples.compat import pages as compat
+from examples.demo import in_app
 from examples.widgets import Counter, Echo, Failing, FragileCounter, LateImport, PointCount, counter_from, scatter
 from fh_anywidget import AnyWidgetHost
 
@@ -26,6 +28,7 @@ app, rt = fast_app(default_hdrs=False, pico=False, canonical=False, secret_key="
 # server's (pyproject's test extra) agree.
 WIDGET_PACKAGES = ["drawdata==0.5.2", "wigglystuff==0.5.36", *compat.pypi.WORKER_PACKAGES]
 host = AnyWidgetHost(app, packages=WIDGET_PACKAGES, dist_dir=ROOT / "build" / "pyodide")
+app.hdrs = [*app.hdrs, host.htmx_script()]  # htmx, pinned, from the host (FastHTML's default is a CDN)
 
 # Every page is served twice: as written (worker mode), and under /server with every widget in
 # server mode, its Python in this process. The browser tests run each scenario in both.
@@ -81,6 +84,8 @@ PAGES = {
     "/compat": "Conformance",
     "/compat/wigglystuff": "wigglystuff",
     "/compat/pypi": "More PyPI widgets",
+    "/htmx": "Widgets and HTMX",
+    "/dashboard": "Dashboard",
 }
 
 
@@ -153,6 +158,10 @@ def drawing_page():
 def late_import_page():
     return page("A late import", Section(H2("LateImport: imports a module no widget needed before"),
                                          widget(LateImport), id="late"))
+
+
+in_app.mount(rt, host, widget, page, root, MODE.get)
+examples.dashboard.app.mount(rt, host, widget, page, root)
 
 
 # -- the compatibility suite (examples/compat, tests/browser/test_compat.py) -------------

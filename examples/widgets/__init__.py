@@ -5,10 +5,15 @@ this package to the visitor's browser and runs it there, in Pyodide. The browser
 tests/browser/ drive them, so every behaviour they show is checked.
 """
 
+from .bar_chart import BarChart
+from .census import Census
+from .choice import Choice
 from .counter import Counter, counter_from
 from .drawing import PointCount, scatter
 from .echo import Echo
 from .failing import Failing, FragileCounter
 from .late_import import LateImport
+from .range_slider import RangeSlider
 
-__all__ = ["Counter", "Echo", "Failing", "FragileCounter", "LateImport", "PointCount", "counter_from", "scatter"]
+__all__ = ["BarChart", "Census", "Choice", "Counter", "Echo", "Failing", "FragileCounter", "LateImport", "PointCount",
+           "RangeSlider", "counter_from", "scatter"]

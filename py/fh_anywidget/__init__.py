@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["AnyWidgetHost", "WidgetLookupError", "WidgetSpecError", "__version__"]
+__all__ = ["AnyWidgetHost", "WidgetLookupError", "WidgetSpecError", "__version__", "push"]
 
 if TYPE_CHECKING:
     from .host import AnyWidgetHost, WidgetSpecError
     from .server import WidgetLookupError
+    from .server.access import push
 
 
 def __getattr__(name: str) -> Any:
@@ -22,8 +23,8 @@ def __getattr__(name: str) -> Any:
         from . import host
 
         return getattr(host, name)
-    if name == "WidgetLookupError":
+    if name in ("WidgetLookupError", "push"):
         from .server import access
 
-        return access.WidgetLookupError
+        return getattr(access, name)
     raise AttributeError(f"module 'fh_anywidget' has no attribute {name!r}")

@@ -61,7 +61,13 @@ def check_traits(target: str, factory: Any, fields: Mapping[str, str]) -> None:
     traits = synced_traits(factory)
     if traits is None:
         return
+    from traitlets import Bytes  # noqa: PLC0415
+
     for input_name, trait in fields.items():
+        if trait in traits and isinstance(factory.class_traits().get(trait), Bytes):
+            raise WidgetSpecError(f"[fh-anywidget] host.widget({target}, ...): the form field {input_name!r} would hold "
+                                  f"the trait {trait!r}, which holds bytes, and a form field carries text; make it hold "
+                                  "a JSON trait, or read the bytes in Python (mode='server', host.instance)")
         if trait not in traits:
             own = _own_traits(factory, traits)
             public = ", ".join(sorted(t for t in own if not t.startswith("_"))) or "none"

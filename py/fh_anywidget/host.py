@@ -440,18 +440,9 @@ class AnyWidgetHost:
         (:meth:`page`) or a request. Returns how many pages it was sent to (a page whose socket is
         away gets it when it is back). This is how server code, e.g. an observer, changes the page
         without a request."""
-        from fastcore.xml import to_xml  # noqa: PLC0415
-
-        if isinstance(to, Page):
-            pages = [to]
-        elif hasattr(to, "headers") and hasattr(to, "scope"):
-            pages = [self.page(to)]
-        else:
-            pages = access.pages_showing(self.server, to)
-        html = "".join(f if isinstance(f, str) else to_xml(f) for f in fragments)
-        for page in pages:
-            page.push_html(html)
-        return len(pages)
+        if hasattr(to, "headers") and hasattr(to, "scope"):
+            to = self.page(to)
+        return access.push(to, *fragments)
 
     def _resolve(self, target: Any, where: str = "browser") -> tuple[str, ModuleType | None]:
         if isinstance(target, str):

@@ -79,19 +79,20 @@ def app_instance(server: WidgetServer, key: str, *, worker_keys: set[str]) -> An
     return server.app_hub().make(key, *spec)
 
 
-def pages_showing(server: WidgetServer, widget: Any) -> list[Page]:
-    """The pages that show ``widget``: its page (``scope="page"``) or every page subscribed to it (``scope="app"``)."""
-    comm = getattr(widget, "comm", None)
-    owner = getattr(getattr(comm, "kernel", None), "page", None)
-    if owner is not None:
-        return [owner] if server.pages.get(owner.id) is owner else []
+def pages_showing(widget: Any) -> list[Page]:
+    """The pages that show a server-mode ``widget``: its page (``scope="page"``) or every page
+    subscribed to it (``scope="app"``)."""
+    kernel = getattr(getattr(widget, "comm", None), "kernel", None)
+    if getattr(kernel, "page", None) is not None:
+        return [kernel.page]
     try:
         model_id = model_id_of(widget)
     except TypeError:
-        raise WidgetLookupError(f"[fh-anywidget] host.push got a {type(widget).__name__}, which is not a widget, a "
+        raise WidgetLookupError(f"[fh-anywidget] push got a {type(widget).__name__}, which is not a widget, a "
                                 "page (host.page(req)) or a request") from None
-    if server.hub is not None and model_id in server.hub.kernel.manager.comms:
-        return server.hub.pages_showing(model_id)
+    hub = getattr(kernel, "hub", None)
+    if hub is not None and model_id in kernel.manager.comms:
+        return hub.pages_showing(model_id)
     raise WidgetLookupError(
         f"[fh-anywidget] the widget {type(widget).__name__} ({model_id[:12]}) is not a server-mode widget of this app "
         "(or it was closed), so no page shows it here; a worker-mode widget lives in the visitor's browser: update it "
@@ -103,3 +104,19 @@ def _worker_key(key: str) -> WidgetLookupError:
         f"[fh-anywidget] the widget {key!r} runs in the visitor's browser (mode='worker'), so the server has no instance "
         f"of it: read its value from the form field host.widget(..., name=...) puts in the page, or react to its "
         f"fhaw:change events (hx-trigger='fhaw:change'), and change it from a response with host.update({key!r}, ...)")
+
+
+def push(to: Any, *fragments: Any) -> int:
+    """Send HTML (FastHTML components, or strings of HTML) to the page(s) of ``to``: a page, or a
+    server-mode widget (its page; for ``scope="app"`` every page showing it). htmx swaps its
+    ``hx-swap-oob`` elements in. Returns how many pages it was sent to; a page whose socket is away
+    gets it when it is back. ``fh_anywidget.push`` is this (for a widget's own code, which has no host)."""
+    from fastcore.xml import to_xml  # noqa: PLC0415 - the server's, not the kernel's
+
+    from .page import Page  # noqa: PLC0415
+
+    pages = [to] if isinstance(to, Page) else pages_showing(to)
+    html = "".join(f if isinstance(f, str) else to_xml(f) for f in fragments)
+    for page in pages:
+        page.push_html(html)
+    return len(pages)

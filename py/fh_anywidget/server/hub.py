@@ -31,6 +31,7 @@ class AppHub:
 
     def __init__(self) -> None:
         self.kernel = ServerKernel(publish=self.publish)
+        self.kernel.hub = self
         self.subscribers: dict[str, set[Page]] = {}
         self.lock = threading.RLock()
         """Held while any page's message to an app widget is handled (pages run in several threads)."""

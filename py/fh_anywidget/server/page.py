@@ -9,6 +9,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 from ..kernel import Kernel, to_json
 from ..kernel import protocol as P
@@ -26,6 +27,8 @@ class ServerKernel(Kernel):
     guards_page_writes = True
     page: Page | None = None
     """The page whose widgets these are (None for the app hub's kernel, shared by many)."""
+    hub: Any = None
+    """The app hub whose kernel this is (``scope="app"`` widgets), else None."""
 
 
 HELD_MAX_BYTES = 8 * 1024 * 1024
