@@ -27,8 +27,15 @@ function blobURL(text) {
 /** Modules already warned about the legacy `export function render`. */
 const warnedLegacy = new Set();
 
+/** Inline module texts already imported, per import function: the same text is one module.
+ * @type {WeakMap<Function, Map<string, Promise<any>>>} */
+const importedTexts = new WeakMap();
+
 /**
- * Import `_esm` (inline text or a URL) and return the module namespace.
+ * Import `_esm` (inline text or a URL) and return the module namespace. An inline text is
+ * imported once per page, as a URL is by the browser: every widget with the same `_esm` shares
+ * one module (a page that swaps widgets in and out a thousand times compiles it once, and the
+ * browser's module map, which never forgets a module, does not grow); an edited text is a new module.
  * @param {string} esm
  * @param {LoadOptions} [options]
  */
@@ -37,12 +44,21 @@ export async function importESM(esm, { importModule = defaultImport, textToURL =
     throw new Error(`[fh-anywidget] ${name} has no _esm: give the widget class an _esm (module text, a Path or a URL)`);
   }
   if (isURL(esm)) return importModule(esm);
-  const { url, release } = textToURL(esm);
-  try {
-    return await importModule(url);
-  } finally {
-    release();
-  }
+  let texts = importedTexts.get(importModule);
+  if (!texts) importedTexts.set(importModule, (texts = new Map()));
+  const known = texts.get(esm);
+  if (known) return known;
+  const pending = (async () => {
+    const { url, release } = textToURL(esm);
+    try {
+      return await importModule(url);
+    } finally {
+      release();
+    }
+  })();
+  texts.set(esm, pending);
+  pending.catch(() => texts.delete(esm)); // a failed import is tried again next time
+  return pending;
 }
 
 /**

@@ -40,6 +40,14 @@ export function fieldInputs(el) {
   return /** @type {HTMLInputElement[]} */ (Array.from(el.children).filter((c) => c.hasAttribute(FIELD_ATTR)));
 }
 
+/** ipywidgets' own traits of every DOM widget: left out of the trait lists errors show. */
+const FRAMEWORK_TRAITS = new Set(["layout", "tabbable", "tooltip"]);
+
+/** A model's own traits, as an error lists them (sorted; not `_`-prefixed, not the framework's). @param {Record<string, any>} state */
+export function ownTraits(state) {
+  return Object.keys(state).filter((t) => !t.startsWith("_") && !FRAMEWORK_TRAITS.has(t)).sort();
+}
+
 /**
  * Check that the model has every field's trait. Returns the problem, naming the field and the
  * traits it could hold, or null.
@@ -50,7 +58,7 @@ export function missingTrait(inputs, state, target) {
   for (const input of inputs) {
     const trait = input.getAttribute(FIELD_ATTR) || "";
     if (!Object.hasOwn(state, trait)) {
-      const traits = Object.keys(state).filter((t) => !t.startsWith("_")).sort();
+      const traits = ownTraits(state);
       return (
         `[fh-anywidget] the form field ${JSON.stringify(input.name)} would hold the trait ${JSON.stringify(trait)}, ` +
         `which ${target} does not have; its traits: ${traits.join(", ") || "none"}`

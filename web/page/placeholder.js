@@ -36,6 +36,10 @@ export class Placeholder {
     this.spec = spec;
     this.#host = host;
     ensureStyles(el.ownerDocument);
+    // a copy of a page as it was drawn (htmx's history on "back") holds the old view: it is dead
+    for (const child of Array.from(el.children)) {
+      if (["fh-anywidget-view", "fh-anywidget-error", "fh-anywidget-offline"].some((c) => child.classList.contains(c))) child.remove();
+    }
     if (host.status && !host.fatal) showStatus(el, host.status);
     /** Settles when the widget is rendered here, or failed (the failure is shown, not thrown). */
     this.mounted = this.#mount();

@@ -5,6 +5,7 @@
 // @ts-check
 
 import { ERROR_EVENT, fire } from "./dom-events.js";
+import { ownTraits } from "./fields.js";
 import { UPDATE_ATTR } from "../shared/protocol.js";
 import { logError, toErrorInfo } from "./ui.js";
 
@@ -78,7 +79,7 @@ export async function applyUpdate(update, modelFor, keys) {
   const state = model.getState();
   const unknown = Object.keys(update.state).filter((name) => !Object.hasOwn(state, name));
   if (unknown.length) {
-    const traits = Object.keys(state).filter((t) => !t.startsWith("_")).sort();
+    const traits = ownTraits(state);
     throw new Error(
       `[fh-anywidget] an update sets ${unknown.map((n) => JSON.stringify(n)).join(", ")} on the widget ` +
         `${JSON.stringify(update.key)}, which has no such trait; its traits: ${traits.join(", ") || "none"}. Nothing was set`,

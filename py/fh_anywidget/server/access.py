@@ -82,6 +82,8 @@ def app_instance(server: WidgetServer, key: str, *, worker_keys: set[str]) -> An
 def pages_showing(widget: Any) -> list[Page]:
     """The pages that show a server-mode ``widget``: its page (``scope="page"``) or every page
     subscribed to it (``scope="app"``)."""
+    if hasattr(widget, "comm") and widget.comm is None:
+        return []  # a widget whose comm is not open yet (its constructor runs), or closed: no page shows it
     kernel = getattr(getattr(widget, "comm", None), "kernel", None)
     if getattr(kernel, "page", None) is not None:
         return [kernel.page]

@@ -37,6 +37,23 @@ describe("loading _esm", () => {
     assert.equal(released, 1);
   });
 
+  test("the same inline text is imported once (one module for every widget that has it); a failure is tried again", async () => {
+    const imported = [];
+    const importModule = async (/** @type {string} */ url) => {
+      imported.push(url);
+      if (imported.length === 1) throw new Error("a network hiccup");
+      return import(url);
+    };
+    const text = "export const shared = {};\n";
+    await assert.rejects(importESM(text, { importModule, textToURL }), /network hiccup/);
+    const [a, b] = await Promise.all([importESM(text, { importModule, textToURL }), importESM(text, { importModule, textToURL })]);
+    assert.equal(a.shared, b.shared);
+    assert.equal(imported.length, 2); // the failure, then once for both
+    const edited = await importESM("export const shared = {}; // edited\n", { importModule, textToURL });
+    assert.notEqual(edited.shared, a.shared); // an edited text is a new module (hot reload)
+    assert.equal(imported.length, 3);
+  });
+
   test("an empty _esm is an error that says to give the class one", async () => {
     await assert.rejects(importESM("", { name: "Counter" }), /Counter has no _esm/);
   });
