@@ -229,3 +229,26 @@ def test_hx_boost_navigation_keeps_the_booted_worker_or_socket(page: Page, base_
     page.go_back()  # back to page A, from htmx's history
     expect(page.locator("#on-a .counter-button")).to_have_text("Count: 10", timeout=STEP_MS)
     expect(page.locator(".fh-anywidget-error")).to_have_count(0)
+
+
+@pytest.mark.worker_only
+def test_pushed_html_without_htmx_swaps_the_out_of_band_elements_by_id(page: Page, base_url: str) -> None:
+    open_htmx(page, base_url, "/htmx/boost-a")
+    result = page.evaluate("""async () => {
+      const runtime = [...document.scripts].find((s) => s.src.includes("/page/runtime.js")).src;
+      const { swapOutOfBand } = await import(runtime.replace("runtime.js", "htmx-bridge.js"));
+      document.body.insertAdjacentHTML("beforeend", '<div id="x">old</div><div id="y"><i>old</i></div>');
+      const problems = swapOutOfBand(document,
+        '<div id="x" hx-swap-oob="true">new x</div><p id="z">no oob</p><div id="y" hx-swap-oob="innerHTML"><b>new y</b></div>' +
+        '<div id="gone" hx-swap-oob="true">?</div><div id="x" hx-swap-oob="beforeend">?</div>', null);
+      return { problems, x: document.getElementById("x").outerHTML, y: document.getElementById("y").innerHTML,
+               z: document.getElementById("z") };
+    }""")
+    assert result["x"] == '<div id="x">new x</div>'
+    assert result["y"] == "<b>new y</b>"
+    assert result["z"] is None
+    assert result["problems"] == [
+        '<p id="z"> has no hx-swap-oob; only out-of-band elements are swapped in',
+        'no element with id "gone" on the page to swap <div> into',
+        'hx-swap-oob="beforeend" needs htmx on the page (without it: "true" or "innerHTML")',
+    ]

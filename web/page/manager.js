@@ -48,7 +48,7 @@ export function stableStringify(value) {
  * @property {number} [closeGraceMs]  How long a widget no placeholder shows stays open (CLOSE_GRACE_MS).
  *
  * @typedef {{signature: string, target: string, promise: Promise<Model>, resolve(m: Model): void, reject(e: unknown): void,
- *   settled: boolean, closeTimer?: ReturnType<typeof setTimeout>}} KeyEntry
+ *   settled: boolean, model?: Model, closeTimer?: ReturnType<typeof setTimeout>}} KeyEntry
  */
 
 /** How long a widget that no placeholder shows any more (an htmx swap took it away) stays open,
@@ -160,7 +160,7 @@ export class WidgetManager {
     /** @type {any} */
     const entry = { signature, target: spec.target, settled: false };
     entry.promise = new Promise((resolve, reject) => {
-      entry.resolve = (/** @type {Model} */ m) => ((entry.settled = true), resolve(m));
+      entry.resolve = (/** @type {Model} */ m) => ((entry.settled = true), (entry.model = m), resolve(m));
       entry.reject = (/** @type {unknown} */ e) => ((entry.settled = true), reject(e));
     });
     entry.promise.catch(() => {}); // shown by the placeholders
@@ -197,15 +197,14 @@ export class WidgetManager {
   #close(key, entry) {
     clearTimeout(entry.closeTimer);
     this.#keys.delete(key);
-    entry.promise.then(
-      (model) => {
-        if (model.closed || this.models.get(model.comm_id) !== model) return;
-        this.send({ type: COMM_CLOSE, comm_id: model.comm_id });
-        this.#remember(model.comm_id);
-        model.closeHere();
-      },
-      () => {}, // it was never made
-    );
+    const close = (/** @type {Model} */ model) => {
+      if (model.closed || this.models.get(model.comm_id) !== model) return;
+      this.send({ type: COMM_CLOSE, comm_id: model.comm_id });
+      this.#remember(model.comm_id);
+      model.closeHere();
+    };
+    if (entry.model) close(entry.model); // now: before anything sent after it (a create for the same key)
+    else entry.promise.then(close, () => {}); // when it is made (or never, if it failed)
   }
 
   /** @param {string} comm_id */

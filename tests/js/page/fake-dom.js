@@ -136,10 +136,21 @@ export class FakeElement {
   removeEventListener(type, listener) {
     this.listeners.set(type, (this.listeners.get(type) || []).filter((l) => l !== listener));
   }
-  /** @param {FakeEvent} event */
+  /** A bubbling event goes on to the parents, then the document (as `CustomEvent({bubbles: true})` does). @param {any} event */
   dispatchEvent(event) {
     for (const listener of this.listeners.get(event.type) || []) listener(event);
+    if (event.bubbles) {
+      if (this.parentNode) this.parentNode.dispatchEvent(event);
+      else if (this === this.ownerDocument.documentElement) this.ownerDocument.dispatchEvent(event);
+    }
     return !event.defaultPrevented;
+  }
+  /** @param {string} selector @returns {FakeElement | null} */
+  closest(selector) {
+    /** @type {FakeElement | null} */
+    let el = this;
+    while (el && !el.matches(selector)) el = el.parentNode;
+    return el;
   }
   click() {
     this.dispatchEvent(new FakeEvent("click"));

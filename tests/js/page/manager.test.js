@@ -7,7 +7,7 @@ import { FakeDocument, errorBoxes, settle } from "./fake-dom.js";
 const LAYOUT_STATE = { _model_name: "LayoutModel", _model_module: "@jupyter-widgets/base" };
 
 /** A manager on a fake transport; `python(msg)` plays a message from Python. */
-function setup(modules = {}) {
+function setup(modules = {}, options = {}) {
   const doc = new FakeDocument();
   /** @type {Array<{msg: any, buffers: ArrayBuffer[]}>} */
   const sent = [];
@@ -26,6 +26,7 @@ function setup(modules = {}) {
       if (!(url in modules)) throw new Error(`no module ${url}`);
       return /** @type {any} */ (modules)[url];
     },
+    ...options,
   });
   const python = (/** @type {any} */ msg, /** @type {ArrayBuffer[]} */ buffers = []) => transport.onmessage(msg, buffers);
   /** Python's answer to a create: the layout model, the widget model, then created. */
@@ -254,5 +255,116 @@ describe("WidgetManager placeholders", () => {
     manager.unmount(p);
     assert.equal(cleaned, 1);
     assert.equal(manager.placeholders.size, 0);
+  });
+});
+
+describe("WidgetManager lifecycle: what no placeholder shows is closed", () => {
+  const GRACE = { closeGraceMs: 5 };
+  const wait = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test("a placeholder that leaves closes its widget in Python after the grace, and its models here", async () => {
+    const { manager, answer, placeholder, sent, python } = setup(COUNTER, GRACE);
+    const el = placeholder(SPEC);
+    const p = manager.mount(el, SPEC);
+    answer("k1", "w1", { _esm: "https://w/counter.js", count: 0 });
+    await p.mounted;
+    el.remove();
+    manager.unmount(p);
+    assert.equal(sent.filter((s) => s.msg.type === "comm_close").length, 0); // not at once
+    await wait(20);
+    assert.deepEqual(sent.filter((s) => s.msg.type === "comm_close").map((s) => s.msg), [{ type: "comm_close", comm_id: "w1" }]);
+    assert.equal(manager.models.has("w1"), false);
+    python({ type: "comm_close", comm_id: "w1-layout" }); // Python closes what it made with it
+    assert.deepEqual([...manager.models.keys()], []);
+    assert.equal(manager.modelFor("k1"), null);
+  });
+
+  test("the same key mounted again within the grace keeps its widget; a late message of a closed one is dropped quietly", async (t) => {
+    const warn = t.mock.method(console, "warn", () => {});
+    const { manager, answer, placeholder, sent, python } = setup(COUNTER, GRACE);
+    const first = manager.mount(placeholder(SPEC), SPEC);
+    answer("k1", "w1", { _esm: "https://w/counter.js", count: 0 });
+    await first.mounted;
+    manager.unmount(first);
+    const again = manager.mount(placeholder(SPEC), SPEC); // an htmx swap that puts it back
+    await again.mounted;
+    await wait(20);
+    assert.equal(sent.filter((s) => s.msg.type === "comm_close" || s.msg.type === "create").length, 1); // one create, no close
+    assert.equal(again.model, first.model);
+    manager.unmount(again);
+    await wait(20);
+    python({ type: "comm_msg", comm_id: "w1", data: { method: "update", state: { count: 1 }, buffer_paths: [] }, parent: null });
+    assert.equal(warn.mock.callCount(), 0);
+  });
+
+  test("a key on its way out that comes back with other arguments is closed at once and made anew", async () => {
+    const { manager, answer, placeholder, sent } = setup(COUNTER, { closeGraceMs: 60_000 });
+    const first = manager.mount(placeholder(SPEC), SPEC);
+    answer("k1", "w1", { _esm: "https://w/counter.js", count: 0 });
+    await first.mounted;
+    manager.unmount(first);
+    const other = { ...SPEC, kwargs: { start: 5 } };
+    manager.mount(placeholder(other), other);
+    await settle();
+    assert.deepEqual(sent.map((s) => s.msg.type), ["create", "comm_close", "create"]);
+    assert.deepEqual(sent[2].msg.kwargs, { start: 5 });
+  });
+});
+
+describe("WidgetManager placeholders in the app: form fields and DOM events", () => {
+  /** A placeholder element holding a field input. */
+  const withField = (/** @type {any} */ el, /** @type {string} */ name, /** @type {string} */ trait) => {
+    const input = el.ownerDocument.createElement("input");
+    input.name = name;
+    input.setAttribute("name", name);
+    input.setAttribute("data-fh-anywidget-field", trait);
+    input.value = "";
+    el.prepend(input);
+    return input;
+  };
+
+  test("the field holds the trait, follows every change, and fhaw:change fires after it with the public changes", async () => {
+    const { manager, answer, placeholder, python, doc } = setup(COUNTER);
+    const el = placeholder(SPEC);
+    const input = withField(el, "n", "count");
+    /** @type {any[]} */
+    const seen = [];
+    for (const name of ["fhaw:ready", "fhaw:change", "fhaw:message"]) {
+      doc.addEventListener(name, (/** @type {any} */ e) => seen.push([name, e.detail, name === "fhaw:change" ? input.value : undefined]));
+    }
+    const p = manager.mount(el, SPEC);
+    answer("k1", "w1", { _esm: "https://w/counter.js", count: 4 });
+    await p.mounted;
+    assert.equal(input.value, "4");
+    python({ type: "comm_msg", comm_id: "w1", data: { method: "update", state: { count: 5, _private: 1 }, buffer_paths: [] }, parent: null });
+    p.model?.set("count", 6); // from the view
+    python({ type: "comm_msg", comm_id: "w1", data: { method: "update", state: { _private: 2 }, buffer_paths: [] }, parent: null });
+    python({ type: "comm_msg", comm_id: "w1", data: { method: "custom", content: { hi: 1 } }, parent: null });
+    assert.deepEqual(seen, [
+      ["fhaw:ready", { key: "k1", target: SPEC.target, mode: "worker" }, undefined],
+      ["fhaw:change", { key: "k1", changes: { count: 5 } }, "5"],
+      ["fhaw:change", { key: "k1", changes: { count: 6 } }, "6"],
+      ["fhaw:message", { key: "k1", content: { hi: 1 }, buffers: [] }, undefined],
+    ]);
+    manager.unmount(p);
+    python({ type: "comm_msg", comm_id: "w1", data: { method: "update", state: { count: 7 }, buffer_paths: [] }, parent: null });
+    assert.equal(seen.length, 4); // a disposed placeholder fires nothing
+  });
+
+  test("a field naming a trait the widget lacks is an error in its element (and fhaw:error); the widget still renders", async (t) => {
+    t.mock.method(console, "error", () => {});
+    const { manager, answer, placeholder, doc } = setup(COUNTER);
+    const el = placeholder(SPEC);
+    withField(el, "n", "cuont");
+    /** @type {any[]} */
+    const errors = [];
+    doc.addEventListener("fhaw:error", (/** @type {any} */ e) => errors.push(e.detail));
+    const p = manager.mount(el, SPEC);
+    answer("k1", "w1", { _esm: "https://w/counter.js", count: 4 });
+    await p.mounted;
+    assert.match(errorBoxes(el)[0].textContent, /the form field "n" would hold the trait "cuont", which app.widgets:Counter does not have; its traits: count/);
+    assert.equal(errors[0].key, "k1");
+    assert.equal(errors[0].source, "field");
+    assert.equal(el.querySelector(".fh-anywidget-view").textContent, "count 4");
   });
 });
