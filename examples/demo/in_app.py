@@ -100,6 +100,18 @@ def mount(rt: Any, host: Any, widget: Callable[..., Any], page: Callable[..., An
         host.push(clicks, Div(f"pushed: the server saw {clicks.value}", id="pushed", hx_swap_oob="true"))
         return P(f"the server's widget has value {clicks.value}", id="instance-text")
 
+    @rt("/htmx/latency")
+    def latency_page():
+        """scripts/bench_app.py: a change of the widget posts the form at once (no delay)."""
+        return page("From a widget change to the response swapped in",
+                    Form(hx_post=root() + "/htmx/echo", hx_trigger="fhaw:change", hx_target="#echo", id="latency")(
+                        widget(RangeSlider, key="range", name="range", value=[0, 5], max=1000)),
+                    Div(id="echo"))
+
+    @rt("/htmx/echo", methods=["post"])
+    def echo(range: str):  # noqa: A002 - the form field's name
+        return P(range, id="echo-text")
+
     # -- lifecycle: a section swapped in and out; two pages joined by hx-boost --------------
 
     @rt("/htmx/swap")
