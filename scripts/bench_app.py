@@ -30,7 +30,7 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from test_htmx import SWAP_LOOP, census  # noqa: E402 - the same loop and probe as the test
+from test_htmx import SWAP_LOOP, census, heap_mb  # noqa: E402 - the same loop and probes as the test
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -66,12 +66,6 @@ def wait_drawn(page: Page, selector: str) -> None:
     page.locator(selector).wait_for(timeout=120_000)
 
 
-def heap_mb(page: Page) -> float:
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("HeapProfiler.collectGarbage")
-    used = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
-    cdp.detach()
-    return used
 
 
 def measure(page: Page, base: str, runs: int) -> dict:

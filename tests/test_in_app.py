@@ -52,6 +52,12 @@ def make_app(tmp_path: Path, **options: Any):
     return app, host
 
 
+def bare_host() -> AnyWidgetHost:
+    """A host with no routes of its own (for what renders without a request)."""
+    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
+    return AnyWidgetHost(app, dist_dir="/nonexistent")
+
+
 def inputs(html: str) -> list[dict[str, str]]:
     tags = re.findall(r"<input (?:[^>\"']|\"[^\"]*\"|'[^']*')*>", html)
     return [{k: unescape(a if a else b) for k, a, b in re.findall(r"([\w-]+)=(?:\"([^\"]*)\"|'([^']*)')", tag)} for tag in tags]
@@ -68,8 +74,7 @@ def test_name_puts_a_hidden_input_holding_the_value_trait_in_the_placeholder(tmp
 
 
 def test_field_and_fields_choose_the_traits_and_values_are_strings_or_json() -> None:
-    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
-    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    host = bare_host()
     from fastcore.xml import to_xml
 
     html = to_xml(host.widget(Counter, mode="server", name="c", field="label", fields={"v": "value"}, label="Hi", value=7))
@@ -88,8 +93,7 @@ def test_field_and_fields_choose_the_traits_and_values_are_strings_or_json() -> 
     ({"name": "v", "fields": {"v": "label"}}, r"the form field 'v' is named twice"),
 ])
 def test_a_bad_form_field_is_an_error_at_render_naming_it(options, message) -> None:
-    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
-    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    host = bare_host()
     for mode in ("worker", "server"):
         with pytest.raises(WidgetSpecError, match=message):
             host.widget(Counter, mode=mode, **options)
@@ -98,15 +102,13 @@ def test_a_bad_form_field_is_an_error_at_render_naming_it(options, message) -> N
 def test_a_field_holding_bytes_is_an_error_at_render_where_the_class_is_known() -> None:
     from examples.widgets import Echo
 
-    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
-    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    host = bare_host()
     with pytest.raises(WidgetSpecError, match=r"the form field 'p' would hold the trait 'payload', which holds bytes"):
         host.widget(Echo, mode="server", name="p", field="payload")
 
 
 def test_a_factory_field_is_checked_in_the_browser_not_at_render() -> None:
-    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
-    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    host = bare_host()
     from fastcore.xml import to_xml
 
     html = to_xml(host.widget(counter_from, mode="server", name="n", field="whatever", start=1))
@@ -116,8 +118,7 @@ def test_a_factory_field_is_checked_in_the_browser_not_at_render() -> None:
 # -- host.update --------------------------------------------------------------------
 
 def test_update_is_an_element_and_update_header_a_header_with_the_same_json() -> None:
-    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
-    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    host = bare_host()
     from fastcore.xml import to_xml
 
     html = to_xml(host.update("chart", data=[1, 2], title="Sales <EU>"))
@@ -139,8 +140,7 @@ def test_update_is_an_element_and_update_header_a_header_with_the_same_json() ->
     (lambda h: h.update_header({"a": {"v": 1}}, v=2), r"not both"),
 ])
 def test_a_bad_update_is_an_error_naming_the_value(call, message) -> None:
-    app, _ = fast_app(default_hdrs=False, pico=False, secret_key="x")
-    host = AnyWidgetHost(app, dist_dir="/nonexistent")
+    host = bare_host()
     with pytest.raises(WidgetSpecError, match=message):
         call(host)
 

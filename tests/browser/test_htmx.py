@@ -252,3 +252,17 @@ def test_pushed_html_without_htmx_swaps_the_out_of_band_elements_by_id(page: Pag
         'no element with id "gone" on the page to swap <div> into',
         'hx-swap-oob="beforeend" needs htmx on the page (without it: "true" or "innerHTML")',
     ]
+
+
+def test_an_update_element_anywhere_in_the_page_applies_but_not_inside_hx_disable(page: Page, base_url: str) -> None:
+    open_htmx(page, base_url)
+    chart = page.locator("#chart-section .bar-chart")
+    expect(chart).to_have_attribute("data-total", "3", timeout=BOOT_MS)
+    element = """(title) => document.body.insertAdjacentHTML("beforeend",
+        `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"${title}"}}'></template>`)"""
+    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend", '<div hx-disable id="ugc"></div>')""")
+    page.evaluate("""() => document.getElementById("ugc").insertAdjacentHTML("beforeend",
+        `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"from a comment"}}'></template>`)""")
+    page.evaluate(element, "from the app")
+    expect(chart.locator("div").first).to_have_text("from the app", timeout=STEP_MS)
+    assert page.locator("template[data-fh-anywidget-update]").count() == 0  # applied (or refused) and removed

@@ -146,6 +146,11 @@ export function startRuntime({ document: doc, transports, importModule, closeGra
     for (const el of found) {
       const where = el.parentElement && el.isConnected ? el.parentElement : doc;
       el.remove();
+      // htmx's own rule for content the app does not vouch for (user HTML): nothing in it acts
+      if (where !== doc && /** @type {Element} */ (where).closest("[hx-disable],[data-hx-disable]")) {
+        console.warn("[fh-anywidget] an update element inside hx-disable was ignored");
+        continue;
+      }
       try {
         applyAll([parseUpdateElement(el)], where);
       } catch (err) {
