@@ -255,14 +255,20 @@ def test_pushed_html_without_htmx_swaps_the_out_of_band_elements_by_id(page: Pag
 
 
 def test_an_update_element_anywhere_in_the_page_applies_but_not_inside_hx_disable(page: Page, base_url: str) -> None:
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     open_htmx(page, base_url)
     chart = page.locator("#chart-section .bar-chart")
     expect(chart).to_have_attribute("data-total", "3", timeout=BOOT_MS)
-    element = """(title) => document.body.insertAdjacentHTML("beforeend",
-        `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"${title}"}}'></template>`)"""
-    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend", '<div hx-disable id="ugc"></div>')""")
-    page.evaluate("""() => document.getElementById("ugc").insertAdjacentHTML("beforeend",
-        `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"from a comment"}}'></template>`)""")
-    page.evaluate(element, "from the app")
+    page.evaluate("""() => {
+      document.body.insertAdjacentHTML("beforeend", '<div hx-disable id="ugc"></div>');
+      document.getElementById("ugc").insertAdjacentHTML("beforeend",
+        `<template data-fh-anywidget-update='{"key":"chart","state":{"data":[9,9,9]}}'></template>`);
+      document.body.insertAdjacentHTML("beforeend",
+        `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"from the app"}}'></template>`);
+    }""")
     expect(chart.locator("div").first).to_have_text("from the app", timeout=STEP_MS)
+    page.wait_for_timeout(500)
+    expect(chart).to_have_attribute("data-total", "3")  # the update inside hx-disable did nothing
+    assert any("an update element inside hx-disable was ignored" in w for w in warnings)
     assert page.locator("template[data-fh-anywidget-update]").count() == 0  # applied (or refused) and removed

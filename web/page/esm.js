@@ -27,38 +27,61 @@ function blobURL(text) {
 /** Modules already warned about the legacy `export function render`. */
 const warnedLegacy = new Set();
 
-/** Inline module texts already imported, per import function: the same text is one module.
- * @type {WeakMap<Function, Map<string, Promise<any>>>} */
-const importedTexts = new WeakMap();
+/** The modules of inline texts whose widgets were closed, per import function and text: the next
+ * widget with the same text takes one instead of importing it again.
+ * @type {WeakMap<Function, Map<string, any[]>>} */
+const freeModules = new WeakMap();
 
 /**
- * Import `_esm` (inline text or a URL) and return the module namespace. An inline text is
- * imported once per page, as a URL is by the browser: every widget with the same `_esm` shares
- * one module (a page that swaps widgets in and out a thousand times compiles it once, and the
- * browser's module map, which never forgets a module, does not grow); an edited text is a new module.
+ * Import `_esm` (inline text or a URL) and return the module namespace and its `release`.
+ *
+ * An inline text is imported afresh for each widget, as anywidget does (through a Blob URL: so
+ * each live widget has its own module and module-level state), except that a module whose widget
+ * was closed (`release`) is given to the next widget with the same text. The browser never lets an
+ * imported module go, so a page that swaps widgets in and out a thousand times would otherwise keep
+ * a thousand copies. A URL is imported once by the browser anyway: every widget shares it.
  * @param {string} esm
  * @param {LoadOptions} [options]
+ * @returns {Promise<{module: any, release(): void}>}
  */
-export async function importESM(esm, { importModule = defaultImport, textToURL = blobURL, name = "widget" } = {}) {
+export async function acquireESM(esm, { importModule = defaultImport, textToURL = blobURL, name = "widget" } = {}) {
   if (typeof esm !== "string" || esm.trim() === "") {
     throw new Error(`[fh-anywidget] ${name} has no _esm: give the widget class an _esm (module text, a Path or a URL)`);
   }
-  if (isURL(esm)) return importModule(esm);
-  let texts = importedTexts.get(importModule);
-  if (!texts) importedTexts.set(importModule, (texts = new Map()));
-  const known = texts.get(esm);
-  if (known) return known;
-  const pending = (async () => {
+  if (isURL(esm)) return { module: await importModule(esm), release() {} };
+  let byText = freeModules.get(importModule);
+  if (!byText) freeModules.set(importModule, (byText = new Map()));
+  const free = byText.get(esm);
+  let module = free?.pop();
+  if (free && free.length === 0) byText.delete(esm);
+  if (module === undefined) {
     const { url, release } = textToURL(esm);
     try {
-      return await importModule(url);
+      module = await importModule(url);
     } finally {
       release();
     }
-  })();
-  texts.set(esm, pending);
-  pending.catch(() => texts.delete(esm)); // a failed import is tried again next time
-  return pending;
+  }
+  let released = false;
+  return {
+    module,
+    release() {
+      if (released) return;
+      released = true;
+      const pool = byText.get(esm) ?? [];
+      pool.push(module);
+      byText.set(esm, pool);
+    },
+  };
+}
+
+/**
+ * Import `_esm` and return the module namespace (a module of its own; see `acquireESM`).
+ * @param {string} esm
+ * @param {LoadOptions} [options]
+ */
+export async function importESM(esm, options = {}) {
+  return (await acquireESM(esm, options)).module;
 }
 
 /**
@@ -115,11 +138,17 @@ function describe(value) {
 }
 
 /**
- * Import `_esm` and normalise it.
+ * Import `_esm` and normalise it; `release` gives the module back when the widget is closed (see `acquireESM`).
  * @param {string} esm
  * @param {LoadOptions} [options]
+ * @returns {Promise<WidgetDefinition & {release(): void}>}
  */
 export async function loadWidget(esm, options = {}) {
-  const mod = await importESM(esm, options);
-  return normaliseModule(mod, { name: options.name, key: esm });
+  const { module, release } = await acquireESM(esm, options);
+  try {
+    return { ...(await normaliseModule(module, { name: options.name, key: esm })), release };
+  } catch (err) {
+    release();
+    throw err;
+  }
 }

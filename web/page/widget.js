@@ -87,6 +87,8 @@ export class WidgetBinding {
   #releaseMessages;
   /** The widget's exports: what its initialize returned, when that is an object. */
   exports = /** @type {any} */ (undefined);
+  /** Gives the current `_esm`'s module back (esm.js acquireESM). @type {(() => void) | null} */
+  #releaseModule = null;
   /** Why the current `_esm` could not be loaded or initialized, if it could not. */
   error = /** @type {unknown} */ (null);
   experimental;
@@ -166,7 +168,7 @@ export class WidgetBinding {
     for (const view of this.#views) showError(view.errorTarget, error, { source: "python", dismissible: true });
   }
 
-  /** End everything: views, initialize, CSS, listeners. */
+  /** End everything: views, initialize, CSS, listeners; the module goes back for the next widget with the same `_esm`. */
   dispose() {
     this.#handOverMessages();
     this.#generation += 1;
@@ -175,6 +177,8 @@ export class WidgetBinding {
     this.#views.clear();
     this.#css.remove();
     this.#model.offOwner(this);
+    this.#releaseModule?.();
+    this.#releaseModule = null;
   }
 
   /** Let Python's held messages through, in order (once). */
@@ -202,7 +206,12 @@ export class WidgetBinding {
         textToURL: this.#options.textToURL,
         name: this.name,
       });
-      if (generation !== this.#generation) return;
+      if (generation !== this.#generation) {
+        definition.release(); // a newer load (or dispose) came first
+        return;
+      }
+      this.#releaseModule?.(); // the previous _esm's module (hot reload)
+      this.#releaseModule = definition.release;
       const current = new AbortController();
       controller = current;
       this.#controller = current;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { importESM, loadWidget, normaliseModule } from "../../../web/page/esm.js";
+import { acquireESM, importESM, loadWidget, normaliseModule } from "../../../web/page/esm.js";
 import { isURL } from "../../../web/page/urls.js";
 
 /** A data: URL of module text (node imports these; Blob URLs it cannot). */
@@ -37,21 +37,25 @@ describe("loading _esm", () => {
     assert.equal(released, 1);
   });
 
-  test("the same inline text is imported once (one module for every widget that has it); a failure is tried again", async () => {
+  test("each live widget gets a module of its own; a closed widget's module goes to the next with the same text", async () => {
     const imported = [];
     const importModule = async (/** @type {string} */ url) => {
       imported.push(url);
-      if (imported.length === 1) throw new Error("a network hiccup");
-      return import(url);
+      return import(`${url}#${imported.length}`); // a fresh module per import, as Blob URLs are
     };
-    const text = "export const shared = {};\n";
-    await assert.rejects(importESM(text, { importModule, textToURL }), /network hiccup/);
-    const [a, b] = await Promise.all([importESM(text, { importModule, textToURL }), importESM(text, { importModule, textToURL })]);
-    assert.equal(a.shared, b.shared);
-    assert.equal(imported.length, 2); // the failure, then once for both
-    const edited = await importESM("export const shared = {}; // edited\n", { importModule, textToURL });
-    assert.notEqual(edited.shared, a.shared); // an edited text is a new module (hot reload)
+    const text = "export const state = {};\n";
+    const a = await acquireESM(text, { importModule, textToURL });
+    const b = await acquireESM(text, { importModule, textToURL });
+    assert.notEqual(a.module.state, b.module.state); // two live widgets: two modules, as in anywidget
+    a.release();
+    a.release(); // once only
+    const c = await acquireESM(text, { importModule, textToURL });
+    assert.equal(c.module.state, a.module.state); // a's widget is gone: its module is reused
+    const d = await acquireESM(text, { importModule, textToURL });
+    assert.notEqual(d.module.state, a.module.state);
     assert.equal(imported.length, 3);
+    const edited = await acquireESM("export const state = {}; // edited\n", { importModule, textToURL });
+    assert.notEqual(edited.module.state, b.module.state); // an edited text is a new module (hot reload)
   });
 
   test("an empty _esm is an error that says to give the class one", async () => {
