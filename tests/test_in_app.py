@@ -283,3 +283,19 @@ def test_fasthtmls_htmx_from_a_cdn_is_served_by_the_host_and_the_copy_is_the_pin
     app2, _ = fast_app(secret_key="x", key_fname=str(tmp_path / ".sesskey2"))
     AnyWidgetHost(app2, dist_dir=tmp_path / "no-dist", htmx=False)
     assert any("cdn.jsdelivr.net/npm/htmx.org" in (getattr(h, "attrs", {}) or {}).get("src", "") for h in app2.hdrs)
+
+
+def test_args_passes_widget_arguments_whose_names_host_widget_takes_itself() -> None:
+    from fastcore.xml import to_xml
+
+    host = bare_host()
+    spec = json.loads(unescape(re.search(r"data-fh-anywidget='([^']*)'", to_xml(
+        host.widget(Counter, mode="server", args={"name": "x", "key": "k"}, value=1))).group(1)))
+    assert spec["kwargs"] == {"value": 1, "name": "x", "key": "k"}
+    with pytest.raises(WidgetSpecError, match=r"args=\.\.\.\) takes a dict of widget arguments that are not also given"):
+        host.widget(Counter, args={"value": 2}, value=1)
+    # a widget with a `name` trait given name= by mistake: the error says how to pass it
+    from examples.compat.wiggly import Mirror
+
+    with pytest.raises(WidgetSpecError, match=r"use args=\{'name': \.\.\.\}"):
+        host.widget(Mirror, name="bitjet.BitView")

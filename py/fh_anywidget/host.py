@@ -314,7 +314,7 @@ class AnyWidgetHost:
     # -- widgets ------------------------------------------------------------------
     def widget(self, target: type | Callable[..., Any] | str, *, key: str | None = None, mode: str = "worker",
                scope: str = "page", name: str | None = None, field: str | None = None,
-               fields: dict[str, str] | None = None, **kwargs: Any) -> FT:
+               fields: dict[str, str] | None = None, args: dict[str, Any] | None = None, **kwargs: Any) -> FT:
         """A placeholder that the page runtime turns into the widget ``target(**kwargs)``.
 
         ``target`` is an ``anywidget.AnyWidget`` subclass or a function returning a widget, given
@@ -330,6 +330,9 @@ class AnyWidgetHost:
         ``fields={"lo": "low", "hi": "high"}`` for several), a string as it is and anything else as
         JSON, kept in step with every change. The placeholder fires ``fhaw:ready``, ``fhaw:change``,
         ``fhaw:message`` and ``fhaw:error`` events (docs/htmx.md).
+
+        ``args`` are more arguments for the widget, for those whose names ``host.widget`` takes
+        itself: ``host.widget(Tag, args={"name": "x"})`` calls ``Tag(name="x")``.
         """
         if mode not in MODES:
             raise WidgetSpecError(f"[fh-anywidget] mode {mode!r} is not supported; use one of: {', '.join(MODES)}")
@@ -339,6 +342,11 @@ class AnyWidgetHost:
         if key is not None and not isinstance(key, str):
             raise WidgetSpecError(f"[fh-anywidget] key {key!r} must be a string")
         spec_name, module = self._resolve(target, where="server" if mode == "server" else "browser")
+        if args is not None:
+            if not isinstance(args, dict) or set(args) & set(kwargs):
+                raise WidgetSpecError(f"[fh-anywidget] host.widget({spec_name}, args=...) takes a dict of widget arguments "
+                                      f"that are not also given as keywords; got {args!r:.80}")
+            kwargs = {**kwargs, **args}
         check_kwargs(spec_name, kwargs)
         field_map = form_fields.field_map(spec_name, name, field, fields)
         factory = target if not isinstance(target, str) else None
