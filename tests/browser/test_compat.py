@@ -144,8 +144,13 @@ def test_removing_a_widget_from_the_page_runs_its_cleanup_and_drops_its_listener
     compat.page.evaluate("() => document.getElementById('f-lifecycle').remove()")
     compat.page.wait_for_function("() => (window.compatLog.removed ?? []).includes('render-cleanup')", timeout=STEP_MS)
     assert compat_log(compat, "removed") == ["render", "render-cleanup"]
-    # the view's two listeners are gone; initialize's (one, plus the binding's own) stay with the model
-    assert listener_count(compat, model_id) == with_view - 2, (with_view, listener_count(compat, model_id))
+    # the view's two listeners are gone, and the placeholder's own two (its form fields and fhaw:*
+    # events); initialize's (one, plus the binding's own) stay with the model for now
+    assert listener_count(compat, model_id) == with_view - 4, (with_view, listener_count(compat, model_id))
+    # no placeholder shows it any more: after the grace the page closes it, in Python too, and
+    # initialize's cleanup runs
+    compat.page.wait_for_function("() => (window.compatLog.removed ?? []).includes('initialize-cleanup')", timeout=STEP_MS)
+    assert listener_count(compat, model_id) == -1  # the model is gone from the page
 
 
 @pytest.mark.feature("cleanup on view removal")

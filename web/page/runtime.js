@@ -144,7 +144,8 @@ export function startRuntime({ document: doc, transports, importModule, closeGra
   /** The update elements found by `scan`, applied (and removed) once every placeholder is mounted. @param {Element[]} found */
   function applyElements(found) {
     for (const el of found) {
-      const where = el.parentElement && el.isConnected ? el.parentElement : doc;
+      if (!el.isConnected) continue; // handled already (found twice in one batch), or taken away again
+      const where = el.parentElement ?? doc;
       el.remove();
       // htmx's own rule for content the app does not vouch for (user HTML): nothing in it acts
       if (where !== doc && /** @type {Element} */ (where).closest("[hx-disable],[data-hx-disable]")) {
