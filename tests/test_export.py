@@ -87,7 +87,7 @@ def test_the_service_worker_precaches_the_pages_and_the_hashed_assets(site: Path
 def test_a_page_with_a_server_mode_widget_fails_the_build_naming_it(tmp_path: Path) -> None:
     result = build(tmp_path / "demo", app="examples.demo.app:app")
     assert result.returncode == 1
-    assert "server-mode widget examples.widgets" in result.stderr and "--server-widgets=message" in result.stderr
+    assert "has the server-mode widget examples." in result.stderr and "--server-widgets=message" in result.stderr
     assert not (tmp_path / "demo").exists()
 
 

@@ -49,13 +49,13 @@ def mount(rt: Any, host: Any, widget: Callable[..., Any], page: Callable[..., An
             Section(H2("Bad input"),
                     # by name: the class is not inspected at render, so the browser finds the bytes
                     Div(widget("examples.widgets.echo:Echo", key="bytes", name="payload", field="payload"), id="bytes-field"),
-                    Button("Update a key that is not here", hx_get=root() + "/htmx/bad-update?what=key",
+                    Button("Update a key that is not here", hx_post=root() + "/htmx/bad-update?what=key",
                            hx_target="#bad-out", id="bad-key"),
-                    Button("Update a trait the chart has not", hx_get=root() + "/htmx/bad-update?what=trait",
+                    Button("Update a trait the chart has not", hx_post=root() + "/htmx/bad-update?what=trait",
                            hx_target="#bad-out", id="bad-trait"),
-                    Button("A header that is not JSON", hx_get=root() + "/htmx/bad-update?what=header",
+                    Button("A header that is not JSON", hx_post=root() + "/htmx/bad-update?what=header",
                            hx_swap="none", id="bad-header"),
-                    Button("Update by header", hx_get=root() + "/htmx/header-update", hx_swap="none", id="header-update"),
+                    Button("Update by header", hx_post=root() + "/htmx/header-update", hx_swap="none", id="header-update"),
                     Div(id="bad-out"), id="bad-section"),
             *server_sections(),
         )
@@ -65,7 +65,7 @@ def mount(rt: Any, host: Any, widget: Callable[..., Any], page: Callable[..., An
             return []
         return [Section(H2("Server mode: a route reads the widget, its observer pushes HTML"),
                         host.widget(Counter, mode="server", key="clicks", value=0),
-                        Button("What does the server see?", hx_get="/server/htmx/instance", hx_target="#instance-out",
+                        Button("What does the server see?", hx_post="/server/htmx/instance", hx_target="#instance-out",
                                id="ask-instance"),
                         Div(id="instance-out"), Div("no push yet", id="pushed"), id="server-section")]
 
@@ -80,7 +80,7 @@ def mount(rt: Any, host: Any, widget: Callable[..., Any], page: Callable[..., An
     def plain(count: str):
         return page("The form arrived", P(f"count={count}", id="got"))
 
-    @rt("/htmx/bad-update")
+    @rt("/htmx/bad-update", methods=["post"])
     def bad_update(what: str):
         if what == "key":
             return host.update("no-such-widget", value=1)
@@ -90,11 +90,11 @@ def mount(rt: Any, host: Any, widget: Callable[..., Any], page: Callable[..., An
 
         return HttpHeader("FHAW-Update", "{not json")
 
-    @rt("/htmx/header-update")
+    @rt("/htmx/header-update", methods=["post"])
     def header_update():
         return host.update_header("chart", data=[5, 5], title="From a header")
 
-    @rt("/htmx/instance")
+    @rt("/htmx/instance", methods=["post"])  # POST: a static export leaves it out
     def instance(req):
         clicks = host.instance(req, "clicks")
         host.push(clicks, Div(f"pushed: the server saw {clicks.value}", id="pushed", hx_swap_oob="true"))
@@ -111,6 +111,8 @@ def mount(rt: Any, host: Any, widget: Callable[..., Any], page: Callable[..., An
     @rt("/htmx/echo", methods=["post"])
     def echo(range: str):  # noqa: A002 - the form field's name
         return P(range, id="echo-text")
+
+    # (the routes above that answer htmx only are POST: a static export renders every GET route)
 
     # -- lifecycle: a section swapped in and out; two pages joined by hx-boost --------------
 
