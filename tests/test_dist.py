@@ -136,7 +136,7 @@ def build(sources: SimpleNamespace, out: Path, packages: tuple[str, ...] = ()):
 def fake_pip(*wheels: Path):
     """A stand-in for `pip download` that 'downloads' the given wheels."""
 
-    def download(requirements, target, dest: Path, *, extra_args=()) -> None:
+    def download(requirements, target, dest: Path, *, extra_args=(), lookup_first=None) -> None:
         dest.mkdir(parents=True, exist_ok=True)
         for wheel in wheels:
             (dest / wheel.name).write_bytes(wheel.read_bytes())

@@ -1,0 +1,22 @@
+"""`Parse`: Python parses the source the page sets, with the compiled `ast_serialize`, and says
+how many bytes of mypy's AST it made. Its module imports the compiled code at the top: the memory
+snapshot cannot hold that, so the worker imports this module after it restores Python."""
+
+from __future__ import annotations
+
+import anywidget
+import ast_serialize
+import traitlets
+
+from .view import ESM
+
+
+class Parse(anywidget.AnyWidget):
+    _esm = ESM
+    source = traitlets.Unicode("").tag(sync=True)
+    result = traitlets.Unicode("not parsed yet").tag(sync=True)
+
+    @traitlets.observe("source")
+    def _parse(self, change: dict) -> None:
+        tree, errors, *_ = ast_serialize.parse("widget.py", change["new"])
+        self.result = f"parsed: {len(tree)} bytes, {len(errors)} errors"
