@@ -163,6 +163,15 @@ def test_a_pypi_package_that_needs_a_compiled_package_of_the_lock_gets_the_locks
     assert manifest.packages == ("libfoo", "numpy", "plotwidget")
 
 
+def test_a_pure_package_of_the_lock_comes_from_pypi_like_any_other(release, monkeypatch) -> None:
+    from test_dist import fake_pip
+
+    monkeypatch.setattr(fetch, "pip_download", fake_pip(make_wheel(release.sources.tmp / "pypi", "six", "1.16.0")))
+    manifest = build(release, ("six",), pyodide_url="http://127.0.0.1:9/")  # never asked
+    lock = json.loads((release.sources.tmp / "dist" / "pyodide-lock.json").read_text())
+    assert manifest.packages == ("six",) and lock["packages"]["six"]["version"] == "1.16.0"
+
+
 def test_pips_failures_name_the_packages_it_lacks() -> None:
     assert unavailable_names(
         "ERROR: Could not find a version that satisfies the requirement Numpy>=2 (from plotwidget) (from versions: none)\n"

@@ -150,8 +150,8 @@ def _extra_packages(
 ) -> tuple[list[WheelInfo], dict[str, Path]]:
     """The extra packages: (PyPI wheels, Pyodide lock key -> vendored file).
 
-    A spec that names a package of Pyodide's lock is taken from the lock, with its dependencies
-    there. The others are resolved by pip (PyPI: pure wheels and wheels built for this Pyodide's
+    A spec that names a package with compiled code of Pyodide's lock (numpy, pandas) is taken from
+    the lock, with its dependencies there (pure ones too). The others are resolved by pip (PyPI: pure wheels and wheels built for this Pyodide's
     platform), which may take the compiled packages of the lock that they need: when pip finds no
     wheel of one, its files are fetched and pip runs again with them (held at the lock's versions).
     """
@@ -159,17 +159,18 @@ def _extra_packages(
     index = lock_index(packages)
     stack_names = {p.name for p in stack_pins}
     target = npm_lock.target
-    from_lock = [s for s in specs if _name(s) in index and _name(s) not in stack_names]
+    stop = {index[n] for n in stack_names if n in index}
+    compiled = {k for k, e in packages.items() if is_compiled(e["file_name"]) and k not in stop}
+    # a pure package of the lock comes from PyPI like any other (pytest, six): only PyPI's files differ
+    from_lock = [s for s in specs if index.get(_name(s)) in compiled]
     from_pypi = [s for s in specs if s not in from_lock]
     for spec in from_lock:
         check_requested(spec, packages, source.version)
-    stop = {index[n] for n in stack_names if n in index}
 
     def with_dependencies(keys: Collection[str]) -> set[str]:
         return set(closure({k: v if k not in stop else {**v, "depends": []} for k, v in packages.items()}, keys)) - stop
 
     wanted = with_dependencies([index[_name(s)] for s in from_lock])
-    compiled = {k for k, e in packages.items() if is_compiled(e["file_name"]) and k not in stop}
 
     def provide(names: set[str]) -> bool:
         new = {index[n] for n in names if n in index and index[n] in compiled} - wanted
@@ -195,8 +196,8 @@ def _extra_packages(
     for path in paths:
         wheel = read_wheel(path, target)
         key = index.get(wheel.name)
-        if key in wanted and wheel.sha256 == packages[key]["sha256"]:
-            continue  # a file of the lock, which pip took from the links: vendored as the lock has it
+        if key in wanted:
+            continue  # the lock's package (pip took its file from the links): vendored as the lock has it
         pypi.append(wheel)
     return _select_extras(pypi, stack, roots, target), {k: files[k] for k in wanted}
 
