@@ -57,7 +57,7 @@ def lock_index(packages: Mapping[str, Any]) -> dict[str, str]:
 def is_compiled(file_name: str) -> bool:
     """True for a file with compiled code: a wheel for a platform (not `any`), or a shared library's zip."""
     try:
-        _, _, _, tags = parse_wheel_filename(file_name)
+        _, _, _, tags = parse_wheel_filename(file_name.rsplit("/", 1)[-1])
     except InvalidWheelFilename:
         return True  # shared libraries come as zips
     return any(tag.platform != "any" for tag in tags)
