@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fasthtml.common import Div, Titled, fast_app
 
+from examples.compiled.optional import Optional
 from examples.compiled.parse import Parse
 from examples.compiled.plain import Plain
 from fh_anywidget import AnyWidgetHost
@@ -28,3 +29,8 @@ def index():
 @rt("/plain")
 def plain():
     return Titled("No compiled code", Div(host.widget(Plain), id="plain"))
+
+
+@rt("/optional")
+def optional():
+    return Titled("Compiled code, optional", Div(host.widget(Optional), id="optional"))

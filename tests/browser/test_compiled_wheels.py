@@ -63,6 +63,7 @@ def test_the_dist_installs_the_compiled_wheel_after_the_restore_and_imports_its_
     assert entry["file_name"].endswith("-cp314-cp314-pyemscripten_2026_0_wasm32.whl"), entry
     assert manifest["snapshot"]["load_packages"] == ["ast-serialize"]
     assert "examples.compiled.parse" in manifest["snapshot"]["failed_imports"]
+    assert "examples.compiled.optional" in manifest["snapshot"]["failed_imports"]  # it catches the ImportError
     assert "examples.compiled.plain" in manifest["snapshot"]["widget_modules"]
 
 
@@ -87,3 +88,11 @@ def test_a_page_without_compiled_code_works_beside_it(page: Page, compiled_url: 
     expect(widget.locator(".parse-result")).to_have_text("not parsed yet", timeout=BOOT_MS)
     widget.locator(".parse-button").click()
     expect(widget.locator(".parse-result")).to_have_text("counted: 27 characters", timeout=STEP_MS)
+
+
+def test_a_module_that_treats_the_compiled_package_as_optional_gets_it_after_the_restore(page: Page, compiled_url: str) -> None:
+    page.goto(compiled_url + "/optional")
+    widget = page.locator("#optional")
+    expect(widget.locator(".parse-result")).to_have_text("not parsed yet", timeout=BOOT_MS)
+    widget.locator(".parse-button").click()
+    expect(widget.locator(".parse-result")).to_have_text("ast_serialize: available", timeout=STEP_MS)
