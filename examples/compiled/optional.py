@@ -5,10 +5,9 @@ leaves the module out instead, and the worker imports it, with the real package,
 
 from __future__ import annotations
 
-import anywidget
 import traitlets
 
-from .view import ESM
+from .view import SourceWidget
 
 try:
     import ast_serialize
@@ -16,11 +15,7 @@ except ImportError:
     ast_serialize = None
 
 
-class Optional(anywidget.AnyWidget):
-    _esm = ESM
-    source = traitlets.Unicode("").tag(sync=True)
-    result = traitlets.Unicode("not parsed yet").tag(sync=True)
-
+class Optional(SourceWidget):
     @traitlets.observe("source")
     def _parse(self, change: dict) -> None:
         self.result = "ast_serialize: " + ("available" if ast_serialize is not None else "unavailable")

@@ -4,18 +4,13 @@ snapshot cannot hold that, so the worker imports this module after it restores P
 
 from __future__ import annotations
 
-import anywidget
 import ast_serialize
 import traitlets
 
-from .view import ESM
+from .view import SourceWidget
 
 
-class Parse(anywidget.AnyWidget):
-    _esm = ESM
-    source = traitlets.Unicode("").tag(sync=True)
-    result = traitlets.Unicode("not parsed yet").tag(sync=True)
-
+class Parse(SourceWidget):
     @traitlets.observe("source")
     def _parse(self, change: dict) -> None:
         tree, errors, *_ = ast_serialize.parse("widget.py", change["new"])

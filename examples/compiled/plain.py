@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import anywidget
 import traitlets
 
-from .view import ESM
+from .view import SourceWidget
 
 
-class Plain(anywidget.AnyWidget):
-    _esm = ESM
-    source = traitlets.Unicode("").tag(sync=True)
-    result = traitlets.Unicode("not parsed yet").tag(sync=True)
-
+class Plain(SourceWidget):
     @traitlets.observe("source")
     def _parse(self, change: dict) -> None:
         self.result = f"counted: {len(change['new'])} characters"

@@ -1,4 +1,9 @@
-"""The front end both widgets share: a button that sets `source`, and Python's `result`."""
+"""What the widgets of this app share: a button that sets `source`, and Python's `result`."""
+
+from __future__ import annotations
+
+import anywidget
+import traitlets
 
 ESM = """
 function render({ model, el }) {
@@ -18,3 +23,11 @@ function render({ model, el }) {
 }
 export default { render };
 """
+
+
+class SourceWidget(anywidget.AnyWidget):
+    """The page sets `source`; a subclass's observer sets `result`."""
+
+    _esm = ESM
+    source = traitlets.Unicode("").tag(sync=True)
+    result = traitlets.Unicode("not parsed yet").tag(sync=True)

@@ -7,15 +7,13 @@ No test here asserts a time."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from browser_support import BOOT_MS, STEP_MS
-from conftest import RESULTS, _free_port, _wait_for_server
+from conftest import serving
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.worker_only
@@ -28,19 +26,8 @@ def compiled_url() -> Iterator[str]:
     if not (DIST / "fh-anywidget.json").is_file():
         pytest.fail(f"{DIST} is missing; build it with `.venv/bin/fh-anywidget dist examples.compiled.app:app "
                     "--out build/pyodide-compiled` or run scripts/test", pytrace=False)
-    RESULTS.mkdir(exist_ok=True)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = RESULTS / "compiled-server.log"
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "examples.compiled.app:app", "--host", "127.0.0.1",
-                                   "--port", str(port), "--log-level", "warning"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_for_server(server, url, log_path)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with serving("examples.compiled.app:app", "compiled-server.log") as url:
+        yield url
 
 
 def console_of(page: Page) -> list[str]:
@@ -82,17 +69,13 @@ def test_a_compiled_wheel_runs_in_a_plainly_booted_worker_too(page: Page, compil
     assert "packages" in page.evaluate("window.fhAnywidget.manager.timings")
 
 
-def test_a_page_without_compiled_code_works_beside_it(page: Page, compiled_url: str) -> None:
-    page.goto(compiled_url + "/plain")
-    widget = page.locator("#plain")
+@pytest.mark.parametrize(("path", "answer"), [
+    ("/plain", "counted: 27 characters"),  # no compiled code, beside it
+    ("/optional", "ast_serialize: available"),  # its module catches the ImportError: left out of the snapshot
+])
+def test_the_other_widgets_of_the_app_work_and_find_the_package(page: Page, compiled_url: str, path: str, answer: str) -> None:
+    page.goto(compiled_url + path)
+    widget = page.locator("#" + path.strip("/"))
     expect(widget.locator(".parse-result")).to_have_text("not parsed yet", timeout=BOOT_MS)
     widget.locator(".parse-button").click()
-    expect(widget.locator(".parse-result")).to_have_text("counted: 27 characters", timeout=STEP_MS)
-
-
-def test_a_module_that_treats_the_compiled_package_as_optional_gets_it_after_the_restore(page: Page, compiled_url: str) -> None:
-    page.goto(compiled_url + "/optional")
-    widget = page.locator("#optional")
-    expect(widget.locator(".parse-result")).to_have_text("not parsed yet", timeout=BOOT_MS)
-    widget.locator(".parse-button").click()
-    expect(widget.locator(".parse-result")).to_have_text("ast_serialize: available", timeout=STEP_MS)
+    expect(widget.locator(".parse-result")).to_have_text(answer, timeout=STEP_MS)

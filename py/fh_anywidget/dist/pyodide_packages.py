@@ -129,7 +129,8 @@ def _download(entry: Mapping[str, Any], name: str, source: PyodideSource, folder
     partial = folder / (entry["file_name"] + ".part")
     hint = (
         f"download Pyodide {source.version}'s full distribution (pyodide-{source.version}.tar.bz2, from the release's"
-        f" page on GitHub) where you have network and build with --pyodide-dist FILE"
+        f" page on GitHub) where you have network and build with --pyodide-dist FILE; or run the widget that"
+        f" needs {name} with mode='server'"
     )
     try:
         with urllib.request.urlopen(url, timeout=120) as response, partial.open("wb") as out:
