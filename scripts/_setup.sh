@@ -84,6 +84,13 @@ build_test_dist() {
   (cd "$ROOT" && "$VENV/bin/fh-anywidget" dist --no-snapshot --out build/pyodide-test --package pytest==8.4.2 --package tblib)
 }
 
+# A small app whose widget needs a compiled wheel from PyPI built for this Pyodide (ast-serialize,
+# 0.9 MB; tests/browser/test_compiled_wheels.py): its wheel is downloaded once, into build/.cache.
+build_compiled_dist() {
+  say "fh-anywidget dist examples.compiled.app:app -> build/pyodide-compiled"
+  (cd "$ROOT" && "$VENV/bin/fh-anywidget" dist examples.compiled.app:app --out build/pyodide-compiled)
+}
+
 # The pinned htmx and Pico CSS that `fh-anywidget build` ships in exported sites (npm,
 # integrity-checked, cached).
 fetch_export_vendored() {

@@ -136,7 +136,7 @@ def build(sources: SimpleNamespace, out: Path, packages: tuple[str, ...] = ()):
 def fake_pip(*wheels: Path):
     """A stand-in for `pip download` that 'downloads' the given wheels."""
 
-    def download(requirements, target, dest: Path, *, extra_args=()) -> None:
+    def download(requirements, target, dest: Path, *, extra_args=(), lookup_first=None) -> None:
         dest.mkdir(parents=True, exist_ok=True)
         for wheel in wheels:
             (dest / wheel.name).write_bytes(wheel.read_bytes())
@@ -670,11 +670,12 @@ def test_real_dist_is_complete_offline_and_deterministic(tmp_path: Path) -> None
 
 
 @pytest.mark.network
-def test_real_numpy_is_refused_because_it_has_no_pure_wheel(tmp_path: Path) -> None:
-    result = run_real_dist(tmp_path / "dist", "--package", "numpy")
+def test_real_psutil_is_refused_because_neither_pypi_nor_pyodide_has_a_wheel_for_the_worker(tmp_path: Path) -> None:
+    result = run_real_dist(tmp_path / "dist", "--package", "psutil")
     if "cannot reach the package index" in result.stderr:
         pytest.skip("the package index is not reachable")
     assert result.returncode == 1
-    assert "fh-anywidget: error: numpy has no pure-Python wheel" in result.stderr
+    assert "fh-anywidget: error: psutil has no pure-Python wheel" in result.stderr
+    assert "Pyodide's own packages" in result.stderr and "mode='server'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "dist").exists()

@@ -140,3 +140,13 @@ def test_an_app_with_fasthtmls_default_headers_exports_as_is(tmp_path: Path) -> 
     assert ("note: the page asks for https://cdn.jsdelivr.net/npm/@anyblades/pico@latest/css/pico.min.css;"
             " the export ships @anyblades/pico 2.5.0") in result.stderr
     assert "left out https://cdn.jsdelivr.net/gh/answerdotai/surreal@main/surreal.js" in result.stderr
+
+
+def test_the_service_worker_precaches_compiled_wheels_which_the_snapshot_boot_installs_too() -> None:
+    from fh_anywidget.export import service_worker
+
+    files: dict[str, bytes | Path] = {"_fhaw/p/six-1.17.0-py3-none-any.whl": b"pure", "_fhaw/p/pyodide.asm.wasm": b"core",
+                                      "_fhaw/p/numpy-2.4.6-cp314-cp314-pyemscripten_2026_0_wasm32.whl": b"compiled"}
+    sw = service_worker("/", "sw-module.js", files)
+    assert "numpy-2.4.6-cp314-cp314-pyemscripten_2026_0_wasm32.whl" in sw and "pyodide.asm.wasm" in sw
+    assert "six-1.17.0" not in sw

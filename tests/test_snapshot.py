@@ -236,7 +236,7 @@ def test_a_snapshot_of_another_pyodide_build_is_refused(out: Path, tmp_path: Pat
 
 
 def test_without_node_the_error_says_how_to_build_anyway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dist_snapshot.shutil, "which", lambda name: None)
+    monkeypatch.setattr(dist_snapshot, "find_node", lambda: None)
     job = SnapshotJob(tmp_path, tmp_path / "p", tmp_path / "k", ("anywidget",), tmp_path / "s.bin", "/lib/python3.14/site-packages")
     with pytest.raises(DistError, match="needs Node.js.*--no-snapshot"):
         dist_snapshot.run_node(job)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `fh-anywidget`, one subparser per subcommand."""
     parser = argparse.ArgumentParser(prog="fh-anywidget", description="Run anywidget widgets in FastHTML pages.")
-    commands = parser.add_subparsers(dest="command", metavar="{dist,build}", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="{dist,build,doctor}", required=True)
 
     dist = commands.add_parser(
         "dist",
@@ -42,7 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-snapshot", dest="snapshot", action="store_false",
         help="skip the memory snapshot (made with Node.js) that lets the worker start in about a second",
     )  # fmt: skip
+    dist.add_argument(
+        "--pyodide-dist", type=Path, default=None, metavar="DIR_OR_TARBALL",
+        help="the Pyodide release's full distribution (its folder, or pyodide-VERSION.tar.bz2): where the packages "
+             "Pyodide builds (numpy, pandas, ...) are taken from; without it they are downloaded from the release",
+    )  # fmt: skip
+    dist.add_argument(
+        "--pyodide-url", default=None, metavar="URL",
+        help="a mirror of the release's full distribution to download those packages from "
+             "(default: $FH_ANYWIDGET_PYODIDE_URL, else where the release publishes them)",
+    )  # fmt: skip
     dist.set_defaults(run=run_dist)
+
+    doctor = commands.add_parser(
+        "doctor", help="say what is installed, which Node.js, where the cache is, and whether the dist is current",
+        description="Check the setup: versions, Node.js and npm, the download cache, and (with APP) the app's dist.",
+    )  # fmt: skip
+    doctor.add_argument("app", nargs="?", metavar="APP", help="a FastHTML app as 'module:attr', whose dist is checked")
+    doctor.add_argument("--cache", type=Path, default=None, help="download cache (default: build/.cache)")
+    doctor.set_defaults(run=run_doctor)
 
     build = commands.add_parser(
         "build",
@@ -96,7 +115,7 @@ def run_dist(args: argparse.Namespace) -> int:
                 _say(line)
         bundles = found if args.snapshot else []
     manifest = build_dist(args.out, packages, cache=args.cache, report=_say, snapshot=args.snapshot,
-                          widget_bundles=bundles)
+                          widget_bundles=bundles, pyodide_dist=args.pyodide_dist, pyodide_url=args.pyodide_url)
     print(f"{args.out} {manifest.hash}")
     return 0
 
@@ -114,6 +133,24 @@ def run_build(args: argparse.Namespace) -> int:
             _say(line)
     print(f"{args.out}: {len(summary['pages'])} pages, {summary['files']} files, {summary['bytes'] / 1e6:.1f} MB")
     return 0
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from .doctor import doctor_lines  # noqa: PLC0415
+
+    lines, ok = doctor_lines(args.app, cache=args.cache, load_app=load_app)
+    for line in lines:
+        print(line)
+    return 0 if ok else 1
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("fh-anywidget")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def run_pin(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 from fasthtml.common import Div
 
 from .dist.errors import DistError
+from .dist.pyodide_packages import is_compiled
 from .snapshot import REBUILD
 from .vendor import find_vendored, vendored_file
 from .assets import SERVICE_WORKER_JS
@@ -224,8 +225,9 @@ def service_worker(base: str, module: str, files: dict[str, bytes | Path]) -> st
     version = hashlib.sha256("".join(f"{n}\0{_digest(v)}\n" for n, v in sorted(files.items())).encode()).hexdigest()[:16]
     urls = []
     for name in sorted(files):
-        if name == ".nojekyll" or name.endswith(".whl"):
-            continue  # wheels only serve the slow boot (without the snapshot): cached when fetched
+        if name == ".nojekyll" or name.endswith(".whl") and not is_compiled(name):
+            continue  # pure wheels only serve the slow boot (without the snapshot): cached when fetched
+            # (compiled ones the snapshot boot installs too: precached, for an offline second visit)
         urls.append(base + file_url(name))
     config = json.dumps({"version": version, "files": urls}, sort_keys=True, indent=1)
     return (f"// The service worker of a site exported by `fh-anywidget build` (generated: do not edit).\n"

@@ -254,7 +254,9 @@ class AnyWidgetHost:
             return {"snapshot": None, "snapshotProblem": self.snapshot.problem}
         pack = {"packURL": dist + entry["pack_gz"], "packSize": entry["pack_size"]} if "pack_gz" in entry else {
             "packURL": dist + entry["pack"]}
-        return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], **pack, "sitePackages": entry["site_packages"]}}
+        load = {"loadPackages": entry["load_packages"]} if entry.get("load_packages") else {}  # compiled code
+        return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], **pack, "sitePackages": entry["site_packages"],
+                             **load}}
 
     def runtime_script(self, **extra: Any) -> FT:
         config = {**self.runtime_config(), **extra}

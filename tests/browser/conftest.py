@@ -7,6 +7,7 @@ ever downloaded. Screenshots and page logs of every test land in test-results/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -45,22 +46,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """The demo app (examples/demo/app.py) served by uvicorn on a free loopback port."""
-    if not (DIST / "fh-anywidget.json").is_file():
-        pytest.fail(f"the demo's Python distribution is missing ({DIST}); build it with "
-                    "`.venv/bin/fh-anywidget dist examples.demo.app:app` or run scripts/test", pytrace=False)
+@contextlib.contextmanager
+def serving(app: str, log_name: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`app` ('module:attr') served by uvicorn on a free loopback port, its log in test-results/."""
     RESULTS.mkdir(exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = RESULTS / "server.log"
+    log_path = RESULTS / log_name
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
              "--log-level", "warning"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "ANYWIDGET_HMR": "1"},  # development hot reload (test_compat.py)
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
         )  # fmt: skip
         try:
             _wait_for_server(server, url, log_path)
@@ -72,6 +69,17 @@ def server_url() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """The demo app (examples/demo/app.py) served by uvicorn on a free loopback port."""
+    if not (DIST / "fh-anywidget.json").is_file():
+        pytest.fail(f"the demo's Python distribution is missing ({DIST}); build it with "
+                    "`.venv/bin/fh-anywidget dist examples.demo.app:app` or run scripts/test", pytrace=False)
+    # ANYWIDGET_HMR: development hot reload (test_compat.py)
+    with serving(APP, "server.log", env={"ANYWIDGET_HMR": "1"}) as url:
+        yield url
 
 
 MODES = ("worker", "server")

@@ -147,9 +147,11 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage | SwapMessage} PythonMessage
  *
- * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string}} SnapshotConfig
+ * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string,
+ *   loadPackages?: string[]}} SnapshotConfig
  *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs
- *   (gzipped when `packSize`, its raw size, is given).
+ *   (gzipped when `packSize`, its raw size, is given); `loadPackages`: the lock names of the
+ *   packages with compiled code, which a snapshot cannot hold, installed after the restore.
  * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string,
  *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null}} BootConfig
  *

@@ -94,9 +94,20 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   const pending = new PendingFiles(pyodide, sources, snapshot.sitePackages, () => setTimeout(keepSnapshot, 0));
   pyodide.pyimport("fh_anywidget.kernel.bridge").invalidate_caches(); // in the snapshot: imported already
   mark("data");
+  if (snapshot.loadPackages && snapshot.loadPackages.length) await loadCompiled(pyodide, config, snapshot.loadPackages);
   // every visitor restores the same memory: give `random` a seed of its own
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
   const source = usedKeptCopy() ? "this browser's copy of the memory snapshot" : "the memory snapshot";
   console.info(`[fh-anywidget] Python restored from ${source} in ${timings.restored} ms (${data} data files written)`);
   return { pyodide, pending };
+}
+
+/** Install the packages with compiled code (which a snapshot cannot hold) from the dist's lock,
+ * as the plain boot does; the packed ones count as loaded, so that none is fetched twice.
+ * @param {any} pyodide @param {BootConfig} config @param {string[]} names */
+async function loadCompiled(pyodide, config, names) {
+  status("Installing packages", 70, names.join(", "));
+  for (const name of config.packages) if (!names.includes(name)) pyodide.loadedPackages[name] = "fh-anywidget pack";
+  await pyodide.loadPackage(names, { checkIntegrity: true, errorCallback: (/** @type {string} */ line) => console.warn(line) });
+  mark("compiled-packages");
 }

@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 from ..files import write_if_changed
 from .errors import DistError
 from .fetch import (
+    NpmLock,
     download_extra_wheels,
     download_pinned_wheels,
     fetch_npm_package,
@@ -23,7 +24,9 @@ from .fetch import (
 )
 from .lock import UNNEEDED, build_lock, dependency_order
 from .manifest import MANIFEST_NAME, Manifest, content_hash
-from .pins import NPM_PIN, WORKER_PINS, read_npm_pin, read_wheel_pins
+from .pins import NPM_PIN, WORKER_PINS, WheelPin, read_npm_pin, read_wheel_pins
+from .pip_worker import PipRetry
+from .pyodide_packages import PyodideSource, check_requested, closure, fetch_lock_files, is_compiled, lock_index
 from .pip_errors import server_mode_hint
 from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from ..files import sha256_file
@@ -54,6 +57,8 @@ def build_dist(
     snapshot: bool = True,
     snapshot_runner: Runner = run_node,
     widget_bundles: Sequence[tuple[Blob, tuple[str, ...]]] = (),
+    pyodide_dist: Path | str | None = None,
+    pyodide_url: str | None = None,
 ) -> Manifest:
     """Build the offline Pyodide dist in `out` and return its manifest.
 
@@ -63,6 +68,10 @@ def build_dist(
     With `snapshot` (the default) it also makes the memory snapshot the worker boots from
     (dist/snapshot.py; needs Node.js), with the app's `widget_bundles` (bundles.app_widget_bundles)
     imported, and it always writes `.gz` twins of the big files.
+    A package Pyodide builds itself (its lock names it: numpy, pandas, ...) comes from the lock,
+    with the lock's dependencies, its files from `pyodide_dist` (the release's full distribution:
+    a folder or its tarball) or downloaded from `pyodide_url` (default: where the release publishes
+    them), checked against the lock's sha256 (dist/pyodide_packages.py); the others from PyPI.
     Raises `DistError` for anything the user can fix.
     """
     out = Path(out)
@@ -83,19 +92,27 @@ def build_dist(
     stack = [read_wheel(p, target) for p in download_pinned_wheels(stack_pins, target, cache / "wheels")]
     if packages:
         say(f"extra packages: {' '.join(packages)}")
-    extra_paths = download_extra_wheels(packages, stack_pins, target, cache / "extras")
-    extras = _select_extras([read_wheel(p, target) for p in extra_paths], stack, roots, target)
+    source = PyodideSource(pin.version, dist=Path(pyodide_dist) if pyodide_dist else None, url=pyodide_url)
+    extras, from_pyodide = _extra_packages(packages, stack_pins, stack, roots, npm_lock, source, cache, say)
 
-    lock = build_lock(npm_lock.data, stack + extras)
+    lock = build_lock(npm_lock.data, stack + extras, sorted(from_pyodide))
     core = {name: npm_files[name] for name in CORE_FILES}
     build_id = _build_id(core["pyodide.mjs"])
     later = {n + ".gz" for n in GZIP_CANDIDATES} | ({SNAPSHOT_NAME, PACK_NAME} if snapshot else set())
-    _write_files(out, core, [w.path for w in stack + extras], lock, keep=later)
+    vendored = [w.path for w in stack + extras] + [from_pyodide[k] for k in sorted(from_pyodide)]
+    _write_files(out, core, vendored, lock, keep=later)
     snapshot_entry = None
     if snapshot:
+        # compiled code cannot be in a memory snapshot (Pyodide's does not keep the dynamic libraries
+        # loaded): those packages are installed by the worker after the restore, the rest is packed
+        compiled = [n for n in lock["packages"] if is_compiled(lock["packages"][n]["file_name"])]
+        pure = [w for w in extras if not is_compiled(w.path.name)]
+        pure += [read_wheel(from_pyodide[k], target) for k in sorted(from_pyodide) if k not in compiled]
         snapshot_entry = build_snapshot(
-            out, wheels=[out / w.path.name for w in stack + extras], extras=extras, build_id=build_id,
+            out, wheels=[out / w.path.name for w in stack + pure], extras=pure, build_id=build_id,
             python=target.python, cache=cache, runner=snapshot_runner, report=say, bundles=widget_bundles,
+            load_packages=[n for n in dependency_order(lock, compiled) if n in compiled],
+            compiled_imports=sorted({i for n in compiled for i in lock["packages"][n]["imports"]}),
         )  # fmt: skip
     for name, (plain, packed) in write_gzip_twins(out).items():
         say(f"{name}: {plain / 1e6:.2f} MB, {packed / 1e6:.2f} MB gzip")
@@ -107,7 +124,7 @@ def build_dist(
         build_id=build_id,
         python=target.python,
         stack=tuple(stack_names),
-        packages=tuple(n for n in dependency_order(lock, [w.name for w in extras]) if n not in stack_names),
+        packages=tuple(n for n in dependency_order(lock, [*(w.name for w in extras), *from_pyodide]) if n not in stack_names),
         files=files,
         hash=content_hash(files),
         snapshot=snapshot_entry,
@@ -125,6 +142,68 @@ def _requested_names(specs: Sequence[str]) -> set[str]:
         except InvalidRequirement:
             raise DistError(f"--package {spec!r} is not a pip requirement (e.g. 'drawdata' or 'drawdata==0.5.2')") from None
     return names
+
+
+def _extra_packages(
+    specs: Sequence[str], stack_pins: Sequence[WheelPin], stack: list[WheelInfo], roots: set[str], npm_lock: NpmLock,
+    source: PyodideSource, cache: Path, say: Callable[[str], None],
+) -> tuple[list[WheelInfo], dict[str, Path]]:
+    """The extra packages: (PyPI wheels, Pyodide lock key -> vendored file).
+
+    A spec that names a package with compiled code of Pyodide's lock (numpy, pandas) is taken from
+    the lock, with its dependencies there (pure ones too). The others are resolved by pip (PyPI: pure wheels and wheels built for this Pyodide's
+    platform), which may take the compiled packages of the lock that they need: when pip finds no
+    wheel of one, its files are fetched and pip runs again with them (held at the lock's versions).
+    """
+    packages = npm_lock.data.get("packages", {})
+    index = lock_index(packages)
+    stack_names = {p.name for p in stack_pins}
+    target = npm_lock.target
+    stop = {index[n] for n in stack_names if n in index}
+    compiled = {k for k, e in packages.items() if is_compiled(e["file_name"]) and k not in stop}
+    # a pure package of the lock comes from PyPI like any other (pytest, six): only PyPI's files differ
+    from_lock = [s for s in specs if index.get(_name(s)) in compiled]
+    from_pypi = [s for s in specs if s not in from_lock]
+    for spec in from_lock:
+        check_requested(spec, packages, source.version)
+
+    def with_dependencies(keys: Collection[str]) -> set[str]:
+        return set(closure({k: v if k not in stop else {**v, "depends": []} for k, v in packages.items()}, keys)) - stop
+
+    wanted = with_dependencies([index[_name(s)] for s in from_lock])
+
+    def provide(names: set[str]) -> bool:
+        new = {index[n] for n in names if n in index and index[n] in compiled} - wanted
+        if new:
+            say(f"from Pyodide {source.version}'s lock, for pip: {', '.join(sorted(new))}")
+            wanted.update(with_dependencies(new))
+        return bool(new)
+
+    while True:
+        if wanted:
+            say(f"from Pyodide {source.version}'s lock ({source.describe()}): {', '.join(sorted(wanted))}")
+        files = fetch_lock_files(packages, sorted(wanted), source, cache)
+        links = [files[k] for k in sorted(wanted) if files[k].name.endswith(".whl")]
+        constraints = [f"{packages[k]['name']}=={packages[k]['version']}" for k in sorted(compiled)]
+        try:
+            paths = download_extra_wheels(from_pypi, stack_pins, target, cache / "extras",
+                                          find_links=links, constraints=constraints if links else (),
+                                          lookup_first=provide)  # fmt: skip
+            break
+        except PipRetry:
+            continue
+    pypi = []
+    for path in paths:
+        wheel = read_wheel(path, target)
+        key = index.get(wheel.name)
+        if key in wanted:
+            continue  # the lock's package (pip took its file from the links): vendored as the lock has it
+        pypi.append(wheel)
+    return _select_extras(pypi, stack, roots, target), {k: files[k] for k in wanted}
+
+
+def _name(spec: str) -> str:
+    return canonicalize_name(Requirement(spec).name)
 
 
 def _select_extras(

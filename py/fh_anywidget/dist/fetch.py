@@ -13,7 +13,7 @@ import json
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from .errors import DistError
+from .node import require_npm
 from .pins import NpmPin, WheelPin
 from ..files import sha256_file
 from .pip_worker import pip_download
@@ -44,13 +45,12 @@ def npm_integrity(path: Path) -> str:
 def npm_pack(spec: str, dest: Path) -> tuple[Path, str]:
     """Run `npm pack SPEC` into `dest`; return the tarball and the integrity npm reported."""
     dest.mkdir(parents=True, exist_ok=True)
-    npm = shutil.which("npm")
-    if npm is None:
-        raise DistError("npm is not on PATH; install Node.js (with npm) to fetch the Pyodide package")
+    npm = require_npm(f"fetching the npm package {spec}")
     result = subprocess.run(
-        [npm, "pack", spec, "--json", "--pack-destination", str(dest)],
+        [*npm.command, "pack", spec, "--json", "--pack-destination", str(dest)],
         capture_output=True,
         text=True,
+        env=npm.env(),
     )
     if result.returncode != 0:
         errors = [line for line in result.stderr.splitlines() if "ERR" in line]
@@ -146,19 +146,24 @@ def _find_pinned(pins: Sequence[WheelPin], cache: Path) -> dict[WheelPin, Path]:
 
 
 def download_extra_wheels(
-    specs: Sequence[str], stack: Sequence[WheelPin], target: WorkerTarget, cache: Path
+    specs: Sequence[str], stack: Sequence[WheelPin], target: WorkerTarget, cache: Path, *,
+    find_links: Sequence[Path] = (), constraints: Sequence[str] = (),
+    lookup_first: Callable[[set[str]], bool] | None = None,
 ) -> list[Path]:
     """Wheels of `specs` and their dependencies, resolved with the stack held at its pins.
 
-    A resolution is cached under a key made of the specs, the pins and the target; a cached one
-    whose files are all intact is reused without asking the index.
+    `find_links` are wheel files pip may take besides the index's (Pyodide's own packages, with
+    `constraints` holding them at the lock's versions); `lookup_first` is pip_download's. A
+    resolution is cached under a key made of the specs, the pins, those files and the target; a
+    cached one whose files are all intact is reused without asking the index.
     """
     if not specs:
         return []
     key_source = json.dumps(
-        {"specs": sorted(specs), "stack": [p.requirement for p in stack], "target": target.platform},
+        {"specs": sorted(specs), "stack": [p.requirement for p in stack], "target": target.platform,
+         **({"links": sorted(p.name for p in find_links), "constraints": sorted(constraints)} if find_links else {})},
         sort_keys=True,
-    )
+    )  # fmt: skip
     folder = cache / hashlib.sha256(key_source.encode()).hexdigest()[:16]
     record = folder / "files.json"
     if record.is_file():
@@ -168,10 +173,21 @@ def download_extra_wheels(
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    constraints = folder / "constraints.txt"
-    constraints.write_text("".join(f"{p.requirement}\n" for p in stack))
-    pip_download(list(specs), target, folder, extra_args=["--constraint", str(constraints)])
-    constraints.unlink()
+    constraint_file = folder / "constraints.txt"
+    constraint_file.write_text("".join(f"{line}\n" for line in [*(p.requirement for p in stack), *constraints]))
+    extra_args = ["--constraint", str(constraint_file)]
+    links = folder / ".links"
+    if find_links:
+        links.mkdir()
+        for path in find_links:
+            (links / path.name).symlink_to(path.resolve())
+        extra_args += ["--find-links", str(links)]
+    try:
+        pip_download(list(specs), target, folder, extra_args=extra_args, lookup_first=lookup_first)
+    finally:
+        constraint_file.unlink(missing_ok=True)
+        if links.exists():
+            shutil.rmtree(links)
     paths = sorted(folder.glob("*.whl"))
     record.write_text(json.dumps({p.name: sha256_file(p) for p in paths}, indent=1, sort_keys=True))
     return paths

@@ -42,20 +42,25 @@ def lock_entry(wheel: WheelInfo, local_names: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def build_lock(npm_lock: Mapping[str, Any], wheels: Sequence[WheelInfo]) -> dict[str, Any]:
+def build_lock(
+    npm_lock: Mapping[str, Any], wheels: Sequence[WheelInfo], pyodide_entries: Sequence[str] = ()
+) -> dict[str, Any]:
     """Pyodide's lock with `info` kept, every local wheel added, and every other entry dropped.
 
-    Entries of Pyodide's own lock point to files on a CDN that the dist does not hold, so none of
-    them is kept: a local wheel replaces the entry of the same name (file name and sha256 of the
-    local file, since PyPI's files differ from the ones Pyodide built).
+    Entries of Pyodide's own lock point to files on a CDN that the dist does not hold, so only
+    those in `pyodide_entries` (lock keys whose files the dist vendors, as the lock names them:
+    dist/pyodide_packages.py) are kept as they are; a local wheel replaces the entry of the same
+    name (file name and sha256 of the local file, since PyPI's files differ from the ones Pyodide built).
     """
     if "info" not in npm_lock:
         raise DistError("the npm package's pyodide-lock.json has no 'info'; re-run `fh-anywidget pin`")
-    names = [w.name for w in wheels]
+    names = [w.name for w in wheels] + list(pyodide_entries)
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise DistError(f"two wheels for {', '.join(duplicates)}; keep one version of each package")
-    packages = {w.name: lock_entry(w, names) for w in sorted(wheels, key=lambda w: w.name)}
+    packages = {w.name: lock_entry(w, names) for w in wheels}
+    packages.update({name: dict(npm_lock["packages"][name]) for name in pyodide_entries})
+    packages = dict(sorted(packages.items()))
     lock = {"info": dict(npm_lock["info"]), "packages": packages}
     check_lock(lock)
     return lock

