@@ -11,6 +11,7 @@ them as ``cluster_app:...``.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -47,6 +48,11 @@ class Shouter(anywidget.AnyWidget):
         if content.get("op") == "shout":
             self.send({"op": "heard", "n": content.get("n"), "pid": os.getpid()})
 
+
+_handler = logging.StreamHandler()
+_handler.setFormatter(logging.Formatter(f"%(asctime)s {os.getpid()} %(levelname)s %(message)s"))
+logging.getLogger("fh_anywidget").addHandler(_handler)
+logging.getLogger("fh_anywidget").setLevel(logging.INFO)  # the test's app*.log show the broker's life
 
 app, rt = fast_app(default_hdrs=False, pico=False, secret_key="cluster-test-secret", key_fname=os.devnull)
 host = AnyWidgetHost(app, dist_dir="build/no-dist-for-cluster-tests", server_grace_seconds=60,

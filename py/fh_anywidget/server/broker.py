@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import struct
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -100,6 +101,9 @@ class Broker:
         self.proc = secrets.token_hex(6)
         """This process's id among the app's processes (new on every start)."""
         self.up = False
+        self.restarted_at: float | None = None
+        """When (``time.monotonic()``) this process last found Redis restarted (it lost all it held)."""
+        self._run_id: str | None = None
         self.redis: Any = None
         self._channels: dict[str, Callable[[bytes], None]] = {}
         self._listeners: list[Callable[[bool], None]] = []
@@ -170,8 +174,10 @@ class Broker:
         while True:
             pubsub = None
             try:
+                # after an outage every pooled connection may be dead (a restarted Redis): new ones
+                await self.redis.connection_pool.disconnect()
                 pubsub = self.redis.pubsub()
-                await self.redis.ping()
+                self._note_run_id((await self.redis.info("server")).get("run_id"))
                 subscribed: set[str] = set()
                 self._resubscribe.clear()
                 while not self._resubscribe.is_set():
@@ -214,6 +220,13 @@ class Broker:
                 raise
             except Exception as exc:  # noqa: BLE001 - down: the subscription loop reconnects
                 self.failed(exc)
+
+    def _note_run_id(self, run_id: object) -> None:
+        if isinstance(run_id, str):
+            if self._run_id is not None and run_id != self._run_id:
+                self.restarted_at = time.monotonic()
+                log.warning("[fh-anywidget] the broker (Redis at %s) restarted", self._where())
+            self._run_id = run_id
 
     def _set(self, up: bool) -> None:
         if up == self.up:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ log = logging.getLogger("fh_anywidget")
 LEASE_MS = 2000
 """How long the leader's lease lasts unless renewed (it renews every LEASE_TICK_SECONDS)."""
 LEASE_TICK_SECONDS = 0.25
+VACANT_WAIT_MS = 10_000
+"""How long a vacant lease with no state in Redis waits for its last leader (a Redis restart)."""
 HELD_MAX_BYTES = 16 * 1024 * 1024
 """The most this process holds of its pages' messages to app widgets while Redis is down."""
 STREAM_MAX = 100_000
@@ -279,8 +282,7 @@ class Cluster:
                 current = await self.broker.call(lambda r: r.get(lease))
                 if current is None:
                     self._vacant_ticks += 1
-                    # the last leader first (a restarted Redis lost its lease); others after a moment
-                    if not self._leader_seen or self.was_leader or self._vacant_ticks > 2:
+                    if self._may_lead() or self._vacancy_is_long():
                         if await self.broker.call(lambda r: r.set(lease, self.broker.proc, nx=True, px=LEASE_MS)):
                             await self._lead(again=False)
                     continue
@@ -299,6 +301,22 @@ class Cluster:
                 if not self.broker.up:
                     continue
                 log.exception("[fh-anywidget] the app widgets' lease could not be checked")
+
+    def _may_lead(self) -> bool:
+        """Whether to take a vacant lease at once: this process led before (Redis restarted and
+        lost the lease: the widgets are here, and it saves them again), or it has seen no leader
+        yet (the app starts) and Redis has not just restarted."""
+        return self.was_leader or (not self._leader_seen and not self._restarted_lately())
+
+    def _vacancy_is_long(self) -> bool:
+        """Whether another process may take the vacant lease now: soon after the leader died (its
+        widgets' state is in Redis), but after Redis restarted (it lost that state) only once
+        the last leader, which still holds the widgets, had VACANT_WAIT_MS to come back."""
+        return self._vacant_ticks > 2 and not self._restarted_lately()
+
+    def _restarted_lately(self) -> bool:
+        restarted = self.broker.restarted_at
+        return restarted is not None and (time.monotonic() - restarted) * 1000 < VACANT_WAIT_MS
 
     async def _lead(self, *, again: bool) -> None:
         """This process now leads: make the app widgets from Redis (or, ``again``, save ours there:

@@ -99,9 +99,18 @@ class PageStore:
             self._dirty.discard(page.id)
 
     def disconnected(self, page: Page) -> None:
-        """(The event loop.) ``page``'s socket closed here: another process may take it at once."""
+        """(The event loop.) ``page``'s socket closed here: once its last save is written, another
+        process may take it."""
         if self.broker.up:
-            asyncio.ensure_future(self._quietly(lambda r: r.delete(self.broker.key("live", page.id))))
+            asyncio.ensure_future(self._let_go(page))
+
+    async def _let_go(self, page: Page) -> None:
+        for _ in range(200):  # at most 2 s; past that the claim runs out by itself
+            with self._lock:
+                if page.id not in self._dirty:
+                    break
+            await asyncio.sleep(0.01)
+        await self._quietly(lambda r: r.delete(self.broker.key("live", page.id)))
 
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake
