@@ -50,8 +50,12 @@ def unpack(data: bytes) -> tuple[Any, list[bytes]]:
         buffers = []
         for _ in range(count):
             (size,) = _LEN.unpack_from(data, at)
+            if at + 4 + size > len(data):
+                raise ValueError(f"a buffer of {size} bytes runs past the end")
             buffers.append(data[at + 4:at + 4 + size])
             at += 4 + size
+        if at != len(data):
+            raise ValueError(f"{len(data) - at} bytes after the last buffer")
     except (struct.error, ValueError, UnicodeError) as exc:
         raise ValueError(f"[fh-anywidget] a broker value is not one fh-anywidget packed: {exc}") from None
     return header, buffers
