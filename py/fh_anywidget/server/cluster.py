@@ -379,17 +379,21 @@ class Cluster:
             entries = [e for _, es in got or [] for e in es]
             if not entries:
                 continue
-            await loop.run_in_executor(self.server.runner.executor, self._handle_all, hub, entries)
+            records = await loop.run_in_executor(self.server.runner.executor, self._handle_all, hub, entries)
             self.cursor = entries[-1][0].decode()
-            await self._flush()
+            await self._flush(records)
 
-    def _handle_all(self, hub: LeaderHub, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+    def _handle_all(self, hub: LeaderHub, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> dict[str, bytes]:
+        """(A pool thread.) Handle a batch of the stream, in order; the records of the widgets it changed."""
         for _, fields in entries:
             try:
                 envelope, buffers = unpack(fields[b"m"])
                 self._handle(hub, envelope, buffers)
             except Exception:  # noqa: BLE001 - one bad entry must not stop the stream
                 log.exception("[fh-anywidget] an app widget message from the broker could not be handled")
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+        return self._records(hub, dirty) if dirty else {}
 
     def _handle(self, hub: LeaderHub, envelope: dict[str, Any], buffers: list[bytes]) -> None:
         ref = self._ref(hub, envelope["proc"], envelope["page"])
@@ -448,9 +452,10 @@ class Cluster:
         self._flush_due = True
         loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._flush()))
 
-    async def _flush(self) -> None:
+    async def _flush(self, records: dict[str, bytes] | None = None) -> None:
         """Publish what the leader sent to other processes' pages, and save, in one transaction,
-        the state of the widgets that changed and how far in the stream the leader is."""
+        the state of the widgets that changed (``records``, taken by the batch's thread; others
+        are taken here) and how far in the stream the leader is."""
         async with self._flush_lock:
             self._flush_due = False
             hub = self.hub
@@ -459,7 +464,9 @@ class Cluster:
             with self._lock:
                 out, self._out = self._out, {}
                 dirty, self._dirty = self._dirty, set()
-            records = await asyncio.get_running_loop().run_in_executor(None, self._records, hub, dirty) if dirty else {}
+            records = dict(records or {})
+            if dirty:
+                records.update(await asyncio.get_running_loop().run_in_executor(None, self._records, hub, dirty))
             cursor = self.cursor
             if not out and not records and cursor is None:
                 return
@@ -478,7 +485,7 @@ class Cluster:
                 await self.broker.call(write)
             except Exception:  # noqa: BLE001 - down: save again when it is back; the pages ask for state then
                 with self._lock:
-                    self._dirty |= dirty
+                    self._dirty |= {c for key in records for c in hub.kernel.groups.get(key, [])} | dirty
 
     def _records(self, hub: LeaderHub, dirty: set[str]) -> dict[str, bytes]:
         with hub.lock:

@@ -34,6 +34,8 @@ log = logging.getLogger("fh_anywidget")
 LIVE_MS = 3000
 """How long a process's claim on a connected page lasts unless refreshed (every KEEP_SECONDS)."""
 KEEP_SECONDS = 1.0
+SAVE_DELAY_SECONDS = 0.02
+"""How long a change waits before it is written (with the others of that moment), at most."""
 
 
 class PageStore:
@@ -48,6 +50,8 @@ class PageStore:
         saved (its last_seq counts them: the process taking it over must find them there)."""
         """Per page id, its latest saved ``scope="page"`` part (the app models are added when written)."""
         self._dirty: set[str] = set()
+        self._stale: set[str] = set()
+        """Pages whose widgets changed since they were last taken (:meth:`_snapshot`)."""
         self._lock = threading.Lock()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -66,19 +70,41 @@ class PageStore:
 
     # -- saving ---------------------------------------------------------------------------
     def saved(self, page: Page) -> None:
-        """(The thread that handled a message of ``page``, holding ``page.lock``.) Save the page as it is now."""
-        widgets, buffers = [], []
-        for key in list(page.kernel.widgets):
-            made = record_of(page.kernel, key)
-            if made is not None:
-                widgets.append(made[0])
-                buffers += made[1]
-        cluster = self.server.cluster
+        """(The thread that handled a message of ``page``.) Save the page soon: within
+        SAVE_DELAY_SECONDS, together with the other pages that changed meanwhile, and off the
+        path of the page's answer."""
         with self._lock:
-            self._parts[page.id] = ({"sid": page.session_id, "last_seq": page.last_seq, "widgets": widgets}, buffers)
-            self._needs[page.id] = cluster.forwarded if cluster is not None else 0
-            self._dirty.add(page.id)
+            self._stale.add(page.id)
         self._poke()
+
+    def _snapshot(self, page_ids: set[str]) -> set[str]:
+        """(A pool thread.) Take the pages' state, each under its lock (with the ``last_seq`` it
+        goes with); the ids of those that were busy, to take at the next turn."""
+        busy = set()
+        cluster = self.server.cluster
+        for page_id in page_ids:
+            page = self.server.pages.get(page_id)
+            if page is None:
+                continue
+            if not page.lock.acquire(blocking=False):
+                busy.add(page_id)
+                continue
+            try:
+                needs = cluster.forwarded if cluster is not None else 0  # what it forwarded so far
+                widgets, buffers = [], []
+                for key in list(page.kernel.widgets):
+                    made = record_of(page.kernel, key)
+                    if made is not None:
+                        widgets.append(made[0])
+                        buffers += made[1]
+                last_seq = page.last_seq
+            finally:
+                page.lock.release()
+            with self._lock:
+                self._parts[page_id] = ({"sid": page.session_id, "last_seq": last_seq, "widgets": widgets}, buffers)
+                self._needs[page_id] = needs
+                self._dirty.add(page_id)
+        return busy
 
     def touched(self, page: Page) -> None:
         """(Any thread.) Save ``page`` again: the app models it was given changed."""
@@ -97,6 +123,7 @@ class PageStore:
             self._parts.pop(page.id, None)
             self._needs.pop(page.id, None)
             self._dirty.discard(page.id)
+            self._stale.discard(page.id)
 
     def disconnected(self, page: Page) -> None:
         """(The event loop.) ``page``'s socket closed here: once its last save is written, another
@@ -107,7 +134,7 @@ class PageStore:
     async def _let_go(self, page: Page) -> None:
         for _ in range(200):  # at most 2 s; past that the claim runs out by itself
             with self._lock:
-                if page.id not in self._dirty:
+                if page.id not in self._dirty and page.id not in self._stale:
                     break
             await asyncio.sleep(0.01)
         await self._quietly(lambda r: r.delete(self.broker.key("live", page.id)))
@@ -122,7 +149,7 @@ class PageStore:
             running = None
         if running is loop:
             wake.set()
-        else:
+        elif not wake.is_set():  # one wake-up of the loop for what comes meanwhile
             loop.call_soon_threadsafe(wake.set)
 
     def _rewrite_all(self) -> None:
@@ -132,11 +159,21 @@ class PageStore:
 
     async def _write_loop(self) -> None:
         assert self._wake is not None
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
+            await asyncio.sleep(SAVE_DELAY_SECONDS)  # what changes meanwhile goes in the same write
             self._wake.clear()
             if not self.broker.up:
                 continue  # written again when it is back (_rewrite_all)
+            with self._lock:
+                stale, self._stale = self._stale, set()
+            if stale:
+                busy = await loop.run_in_executor(self.server.runner.executor, self._snapshot, stale)
+                if busy:
+                    with self._lock:
+                        self._stale |= busy
+                    self._wake.set()
             sent = self.server.cluster.sent if self.server.cluster is not None else 0
             with self._lock:
                 ready = {p for p in self._dirty if self._needs.get(p, 0) <= sent}
