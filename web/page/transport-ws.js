@@ -94,7 +94,7 @@ export function createWebSocketTransport({
         unacked.shift();
       }
       unacked.push(entry);
-      if (info.state === "online") write(entry);
+      if (info.state === "online" || info.state === "degraded") write(entry); // degraded: the server holds it
     },
     close() {
       closed = true;
