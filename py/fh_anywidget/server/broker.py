@@ -25,7 +25,7 @@ log = logging.getLogger("fh_anywidget")
 
 TICK_SECONDS = 0.25
 """How often the broker checks Redis (a PING) and, while it is down, tries again."""
-PING_TIMEOUT_SECONDS = 1.0
+PING_TIMEOUT_SECONDS = 3.0
 
 _LEN = struct.Struct(">I")
 
@@ -93,7 +93,7 @@ class Broker:
 
     ``up`` turns true once Redis answers and every subscription is in place (so nothing published
     to this process after that is missed), and false as soon as a command or the subscription
-    connection fails or a PING takes over a second. Listeners (:meth:`on_health`) hear each change,
+    connection fails or a PING takes over 3 seconds. Listeners (:meth:`on_health`) hear each change,
     on the event loop; after a down they must assume they missed what was published meanwhile."""
 
     def __init__(self, url: str, *, namespace: str = "fhaw") -> None:

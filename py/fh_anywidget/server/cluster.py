@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..kernel import Buffer
+from ..kernel import Buffer, ipywidgets_api
 from ..kernel import protocol as P
 from .broker import Broker, pack, unpack
 from .hub import AppHub
@@ -119,6 +119,7 @@ class Cluster:
         self._wake = asyncio.Event()
         self._lock = threading.Lock()
         self._out: dict[str, list[tuple[str, str, list[bytes]]]] = {}
+        self._out_bytes = 0
         self._dirty: set[str] = set()
         self._flush_lock = asyncio.Lock()
         self._flush_due = False
@@ -359,7 +360,9 @@ class Cluster:
         hub, self.hub = self.hub, None
         log.warning("[fh-anywidget] process %s lost the app widgets' lease to another process", self.broker.proc)
         if hub is not None:
-            with hub.lock:
+            with hub.lock:  # quietly: the pages keep their models, which the new leader serves
+                for comm in list(hub.kernel.manager.comms.values()):
+                    ipywidgets_api.mark_closed_by_page(comm)
                 hub.kernel.close()
 
     async def _read_loop(self, hub: LeaderHub) -> None:
@@ -441,8 +444,14 @@ class Cluster:
 
     def outgoing(self, proc: str, page_id: str, text: str, buffers: Sequence[memoryview]) -> None:
         """(Any thread.) One message for a page of another process: sent at the next flush."""
+        payload = [bytes(b) for b in buffers]
         with self._lock:
-            self._out.setdefault(proc, []).append((page_id, text, [bytes(b) for b in buffers]))
+            self._out.setdefault(proc, []).append((page_id, text, payload))
+            self._out_bytes += len(text) + sum(len(b) for b in payload)
+            if self._out_bytes > HELD_MAX_BYTES:  # Redis is down: the pages ask for the state when it is back
+                log.warning("[fh-anywidget] over %d bytes of app widget messages wait for the broker; dropped them",
+                            HELD_MAX_BYTES)
+                self._out, self._out_bytes = {}, 0
         self._flush_soon()
 
     def _flush_soon(self) -> None:
@@ -462,7 +471,7 @@ class Cluster:
             if hub is None:
                 return
             with self._lock:
-                out, self._out = self._out, {}
+                out, self._out, self._out_bytes = self._out, {}, 0
                 dirty, self._dirty = self._dirty, set()
             records = dict(records or {})
             if dirty:

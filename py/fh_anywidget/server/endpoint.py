@@ -331,7 +331,7 @@ def _is_loopback_name(name: str) -> bool:
 
 
 def _degraded(degraded: bool) -> dict[str, Any]:
-    message = ("[fh-anywidget] The server cannot reach its broker (Redis) for now: changes to shared widgets are kept "
+    message = ("The server cannot reach its broker (Redis) for now: changes to shared widgets are kept "
                "and applied when it is back." if degraded else "")
     return {"type": P.DEGRADED, "degraded": degraded, "message": message}
 
