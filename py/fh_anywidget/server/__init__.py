@@ -21,7 +21,10 @@ together, as one text frame holding an array of messages (``protocol.frame``).
 Modules, one concern each: :mod:`.endpoint` (the socket: who may connect, which page, where each
 message goes), :mod:`.frames` (frames to messages), :mod:`.grants` (what a page may create),
 :mod:`.page` (a page view and its kernel), :mod:`.hub` (the ``scope="app"`` widgets),
-:mod:`.connection` (a socket's outbox), :mod:`.runner` (threads or the event loop).
+:mod:`.connection` (a socket's outbox), :mod:`.runner` (threads or the event loop). With a
+broker (several processes of one app): :mod:`.broker` (the Redis link), :mod:`.cluster` (the
+``scope="app"`` widgets across processes), :mod:`.page_store` (pages kept in Redis, taken over by
+another process), :mod:`.restore` (a widget made again from its record).
 """
 
 from __future__ import annotations

@@ -145,11 +145,7 @@ class Broker:
             await asyncio.wait_for(asyncio.shield(self._started), wait_seconds)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel(self._tasks)
         self._tasks = []
         if self.redis is not None:
             with contextlib.suppress(Exception):
@@ -248,6 +244,15 @@ class Broker:
 
     def _where(self) -> str:
         return self.url.rsplit("@", 1)[-1]  # never a password in a log line
+
+
+async def cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and wait until they have stopped (a process's shutdown)."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(BaseException):
+            await task
 
 
 def _is_redis_error(exc: BaseException) -> bool:

@@ -20,7 +20,6 @@ process asks the leader for the current state of what its pages show.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..kernel import Buffer, ipywidgets_api
 from ..kernel import protocol as P
-from .broker import Broker, pack, unpack
+from .broker import Broker, cancel, pack, unpack
 from .hub import AppHub
 from .restore import rebuild, record_of
 
@@ -507,11 +506,7 @@ class Cluster:
             return records
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel(self._tasks)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

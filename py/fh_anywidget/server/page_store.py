@@ -22,7 +22,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .broker import Broker, pack, unpack
+from .broker import Broker, cancel, pack, unpack
 from .page import Page
 from .restore import rebuild, record_of
 
@@ -291,8 +291,4 @@ class PageStore:
                 self.server._release(page)  # another process serves it now
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel(self._tasks)
