@@ -25,6 +25,16 @@ ensure_chromium() {
   [ -x "$CHROMIUM" ] || die "apt-get installed chromium, but $CHROMIUM is still missing"
 }
 
+# Debian's redis-server: the broker of server mode on several processes (tests/test_server_cluster.py
+# starts its own on a free loopback port; nothing here runs it as a service).
+ensure_redis() {
+  if command -v redis-server >/dev/null; then return; fi
+  say "installing redis-server (apt)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+  command -v redis-server >/dev/null || die "apt-get installed redis-server, but redis-server is still missing"
+}
+
 # A Python 3.11+ for the venv: FHAW_PYTHON if set, else python3.
 pick_python() {
   local candidate

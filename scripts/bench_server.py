@@ -15,6 +15,12 @@ Rows:
 - ``ws_rtt_loop_p50_us`` / ``ws_rtt_loop_ratio``: the round trip again on a server with
   ``server_threads=0`` (the widgets' Python on the event loop: no thread hop, but a slow handler
   stalls every page). The rows above are the default, widgets in threads.
+- ``broker_cross_process_p50_us`` / ``_p99_us``: with a broker (a redis-server on loopback) and
+  two processes, a set of a ``scope="app"`` widget by a page on process A until a page on
+  process B has it.
+- ``broker_capacity_pages``: ``ws_capacity_pages`` again with the broker, by number of processes
+  (1, 2, 4; the pages spread over them as a balancer would): 1 against ``ws_capacity_pages`` is
+  the broker's cost on one process.
 
 Everything stays on 127.0.0.1; every loop is bounded in count and time. Call :func:`run` from
 another script (scripts/bench) to get the rows as a dict.
@@ -47,7 +53,7 @@ MAX_PAGES = 400
 
 # -- the server under test (run as a subprocess: python bench_server.py --serve PORT) -----------
 
-def serve(port: int, threads: int) -> None:
+def serve(port: int, threads: int, broker: str | None = None) -> None:
     import anywidget  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
     import traitlets  # noqa: PLC0415
@@ -74,11 +80,16 @@ def serve(port: int, threads: int) -> None:
     sys.modules["__main__"].Bench = Bench  # type: ignore[attr-defined]  # importable as __main__:Bench
     Bench.__module__, Bench.__qualname__ = "__main__", "Bench"
     app, rt = fast_app(default_hdrs=False, pico=False, secret_key="bench", key_fname=os.devnull)
-    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide-bench", server_threads=threads)  # no dist used
+    host = AnyWidgetHost(app, dist_dir=ROOT / "build" / "pyodide-bench", server_threads=threads,  # no dist used
+                         broker=broker)
 
     @rt("/")
     def index():
         return Div(host.widget(Bench, mode="server"))
+
+    @rt("/shared")
+    def shared():
+        return Div(host.widget(Bench, mode="server", scope="app", key="shared"))
 
     async def echo(ws):
         await ws.accept()
@@ -101,12 +112,12 @@ class Client:
         self.base = base
         self.queued: list[tuple[dict[str, Any], list[bytes]]] = []
 
-    async def open(self) -> Client:
+    async def open(self, path: str = "/") -> Client:
         import httpx  # noqa: PLC0415
         from websockets.asyncio.client import connect  # noqa: PLC0415
 
         async with httpx.AsyncClient() as http:
-            r = await http.get(self.base + "/")
+            r = await http.get(self.base + path)
             spec = json.loads(unescape(re.search(r"data-fh-anywidget='([^']*)'", r.text).group(1)))
             cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
         self.ws = await connect(self.base.replace("http", "ws") + "/_fhaw/ws", origin=self.base,
@@ -184,6 +195,39 @@ async def rtt_rows(base: str, n: int = 2000) -> dict[str, float]:
             "ws_py_to_js_MBps": round(best, 1)}
 
 
+async def cross_process_rows(base_a: str, base_b: str, n: int) -> dict[str, float]:
+    """A page on A sets the shared widget; the time until a page on B has that value."""
+    a, b = await Client(base_a).open("/shared"), await Client(base_b).open("/shared")
+    samples = []
+    for i in range(n + 50):
+        t0 = time.perf_counter()
+        await a.send({"type": "comm_msg", "comm_id": a.model, "seq": i + 1,
+                      "data": {"method": "update", "state": {"value": 10_000 + i}, "buffer_paths": []}})
+        while True:
+            msg, _ = await b.recv()
+            if msg["type"] == "comm_msg" and msg["data"].get("state", {}).get("value") == 10_000 + i:
+                break
+        if i >= 50:
+            samples.append(time.perf_counter() - t0)
+        while a.queued or await _pending(a):  # A's own echo, so that both start even
+            await a.recv()
+    await a.ws.close()
+    await b.ws.close()
+    samples.sort()
+    return {"broker_cross_process_p50_us": round(statistics.median(samples) * 1e6, 1),
+            "broker_cross_process_p99_us": round(samples[int(0.99 * (len(samples) - 1))] * 1e6, 1)}
+
+
+async def _pending(client: Client) -> bool:
+    try:
+        parsed = json.loads(await asyncio.wait_for(client.ws.recv(), 0.05))
+    except asyncio.TimeoutError:
+        return False
+    for msg in parsed if isinstance(parsed, list) else [parsed]:
+        client.queued.append((msg, [await client.ws.recv() for _ in range(msg.pop("nbuffers", 0))]))
+    return True
+
+
 async def load_step(base: str, pages: list[Client], seconds: float) -> list[float]:
     """Every page updates RATE_HZ times a second for ``seconds``; all round trips, in seconds."""
     samples: list[float] = []
@@ -208,17 +252,21 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-async def capacity_rows(base: str, pid: int, steps: tuple[int, ...], seconds: float) -> dict[str, Any]:
+async def capacity_rows(base: str | list[str], pid: int, steps: tuple[int, ...], seconds: float) -> dict[str, Any]:
+    """``base``: one server, or several processes the pages spread over, round robin."""
+    bases = base if isinstance(base, list) else [base]
     pages: list[Client] = []
     best, table, mem_per_page = 0, [], None
     rss0 = rss_kb(pid)
     try:
         for n in steps:
             while len(pages) < min(n, MAX_PAGES):
-                pages.append(await Client(base).open())
+                pages.append(await Client(bases[len(pages) % len(bases)]).open())
             if mem_per_page is None or len(pages) >= 100:
                 mem_per_page = (rss_kb(pid) - rss0) / len(pages)
-            samples = sorted(await load_step(base, pages, seconds))
+            if n == steps[0]:
+                await load_step(bases[0], pages, 1.0)  # warm-up, not measured (imports, the broker's lease)
+            samples = sorted(await load_step(bases[0], pages, seconds))
             p99 = samples[int(0.99 * (len(samples) - 1))] * 1000
             table.append({"pages": n, "p50_ms": round(statistics.median(samples) * 1000, 2), "p99_ms": round(p99, 2)})
             if p99 >= P99_LIMIT_MS:
@@ -230,14 +278,45 @@ async def capacity_rows(base: str, pid: int, steps: tuple[int, ...], seconds: fl
     return {"ws_capacity_pages": best, "ws_mem_per_page_kb": round(mem_per_page or 0, 1), "ws_capacity_steps": table}
 
 
-@contextlib.contextmanager
-def server_process(threads: int) -> Iterator[tuple[str, int]]:
-    """A bench server on a free loopback port, with ``server_threads=threads``: (base URL, pid)."""
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Debian's redis-server on a free loopback port, without persistence: its URL."""
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("the broker rows need redis-server (apt-get install redis-server)")
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                  "--dir", tmp], stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+                time.sleep(0.1)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            redis.terminate()
+            redis.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def server_process(threads: int, broker: str | None = None) -> Iterator[tuple[str, int]]:
+    """A bench server on a free loopback port, with ``server_threads=threads`` (and the broker,
+    if given): (base URL, pid)."""
+    port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--threads", str(threads)], cwd=ROOT)
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--threads", str(threads),
+                               *(["--broker", broker] if broker else [])], cwd=ROOT)
     try:
         import httpx  # noqa: PLC0415
 
@@ -264,6 +343,25 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     with server_process(0) as (base, _):
         loop = asyncio.run(rtt_rows(base, n))
     rows["ws_rtt_loop_p50_us"], rows["ws_rtt_loop_ratio"] = loop["ws_rtt_p50_us"], loop["ws_rtt_ratio"]
+    rows.update(broker_rows(quick=quick))
+    return rows
+
+
+def broker_rows(*, quick: bool = False) -> dict[str, Any]:
+    """The rows with a broker: cross-process latency, and capacity by number of processes."""
+    steps = STEPS[:4] if quick else STEPS
+    rows: dict[str, Any] = {}
+    with redis_server() as url, contextlib.ExitStack() as stack:
+        (a, _), (b, _) = (stack.enter_context(server_process(8, url)) for _ in range(2))
+        rows.update(asyncio.run(cross_process_rows(a, b, 200 if quick else 1000)))
+    capacity, tables = {}, {}
+    for n in (1, 2, 4):
+        with redis_server() as url, contextlib.ExitStack() as stack:
+            servers = [stack.enter_context(server_process(8, url)) for _ in range(n)]
+            got = asyncio.run(capacity_rows([base for base, _ in servers], servers[0][1], steps, 3.0 if quick else 5.0))
+            capacity[n], tables[n] = got["ws_capacity_pages"], got["ws_capacity_steps"]
+    rows["broker_capacity_pages"] = capacity
+    rows["broker_capacity_steps"] = tables
     return rows
 
 
@@ -271,9 +369,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=8, help=argparse.SUPPRESS)
+    parser.add_argument("--broker", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="fewer samples and capacity steps")
+    parser.add_argument("--broker-only", action="store_true", help="only the rows with a broker (redis-server)")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.threads)
+        serve(args.serve, args.threads, args.broker)
+    elif args.broker_only:
+        print(json.dumps(broker_rows(quick=args.quick), indent=2))
     else:
         print(json.dumps(run(quick=args.quick), indent=2))

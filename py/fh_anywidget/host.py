@@ -14,6 +14,7 @@ import importlib.util
 import itertools
 import json
 import logging
+import os
 import re
 import secrets
 import sys
@@ -109,6 +110,13 @@ class AnyWidgetHost:
         server_targets: server-mode widget targets that pages may create without this process
             having rendered them (several processes behind one balancer; a restart). Otherwise a
             page may create only targets this process rendered with ``mode="server"``.
+        broker: a Redis (or Valkey) URL, ``"redis://host:6379/0"``, shared by every process of
+            the app (``uvicorn --workers N``, several machines): ``scope="app"`` widgets are then
+            one widget across them, and a page resumes on whichever process its socket reaches.
+            Default: ``FHAW_BROKER`` from the environment; without one, server mode lives in this
+            process alone. Needs ``pip install 'fh-anywidget[redis]'``.
+        broker_namespace: the prefix of every Redis key and channel (default ``"fhaw"``): one per
+            app sharing a Redis database.
         dev: hot reload in development for worker-mode widgets: the pages follow the changes of
             the widget files that anywidget watches. Default: on when ``ANYWIDGET_HMR=1``, as in
             anywidget (server-mode widgets get anywidget's own hot reload either way).
@@ -142,6 +150,8 @@ class AnyWidgetHost:
         server_max_message_bytes: int = 16 * 1024 * 1024,
         server_max_widgets_per_page: int = 256,
         server_targets: Iterable[type | Callable[..., Any] | str] = (),
+        broker: str | None = None,
+        broker_namespace: str = "fhaw",
         dev: bool | None = None,
         offline_csp: bool = True,
         htmx: bool = True,
@@ -177,6 +187,7 @@ class AnyWidgetHost:
             allowed_origins=server_allowed_origins, authorize=server_authorize, threads=server_threads,
             max_message_bytes=server_max_message_bytes, max_widgets_per_page=server_max_widgets_per_page,
             targets=[self._resolve(t, where="server")[0] for t in server_targets],
+            broker=_broker_url(broker), broker_namespace=broker_namespace,
         )
         app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
         app.router.routes.insert(0, self.server.route(prefix + "/ws"))
@@ -511,6 +522,21 @@ class AnyWidgetHost:
 
     def _in_stack(self, dist_name: str) -> bool:
         return bool(self.manifest) and dist_name in {normalize(n) for n in self.manifest.get("stack", [])}
+
+
+def _broker_url(broker: str | None) -> str | None:
+    """The broker URL: the argument, else ``FHAW_BROKER``; checked, and the client importable."""
+    url = broker if broker is not None else (os.environ.get("FHAW_BROKER") or None)
+    if url is None:
+        return None
+    from .server.broker import broker_url_problem  # noqa: PLC0415
+
+    if (problem := broker_url_problem(url)) is not None:
+        raise WidgetSpecError(f"[fh-anywidget] {problem}")
+    if importlib.util.find_spec("redis") is None:
+        raise WidgetSpecError(f"[fh-anywidget] broker {url.rsplit('@', 1)[-1]!r} needs the Redis client: "
+                              "pip install 'fh-anywidget[redis]'")
+    return url
 
 
 def _distribution_of(top_module: str) -> str:

@@ -5,7 +5,7 @@
 // handled (in order), then asks every model for its state.
 // @ts-check
 
-import { ACK, announcedBuffers, COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, ERROR, NBUFFERS, OSEQ, READY, REQUEST_STATE, STATUS, unframe } from "../shared/protocol.js";
+import { ACK, announcedBuffers, COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED, DEGRADED, ERROR, NBUFFERS, OSEQ, READY, REQUEST_STATE, STATUS, unframe } from "../shared/protocol.js";
 
 /** @typedef {import("../shared/protocol.js").Transport} Transport */
 /** @typedef {import("../shared/protocol.js").PageMessage} PageMessage */
@@ -15,8 +15,8 @@ import { ACK, announcedBuffers, COMM_CLOSE, COMM_MSG, COMM_OPEN, CREATE, CREATED
  * @typedef {{binaryType: string, readyState: number, send(data: string | ArrayBuffer): void, close(code?: number): void,
  *   onopen: ((event: any) => void) | null, onclose: ((event: any) => void) | null,
  *   onmessage: ((event: {data: any}) => void) | null, onerror: ((event: any) => void) | null}} SocketLike
- * @typedef {"connecting" | "online" | "offline"} ConnectionState
- * @typedef {{state: ConnectionState, attempt: number, retryInMs: number}} ConnectionInfo
+ * @typedef {"connecting" | "online" | "offline" | "degraded"} ConnectionState
+ * @typedef {{state: ConnectionState, attempt: number, retryInMs: number, message?: string}} ConnectionInfo
  */
 
 /** Backoff before reconnect attempt n (1, 2, ...): 250 ms doubling to 8 s, with 20% jitter. @param {number} n */
@@ -95,7 +95,7 @@ export function createWebSocketTransport({
         unacked.shift();
       }
       unacked.push(entry);
-      if (info.state === "online") write(entry);
+      if (info.state === "online" || info.state === "degraded") write(entry); // degraded: the server holds it
     },
     close() {
       closed = true;
@@ -219,6 +219,11 @@ export function createWebSocketTransport({
     switch (msg.type) {
       case READY:
         return ready(msg);
+      case DEGRADED: // the server lost its broker for now: the page stays usable, changes wait there
+        if (info.state === "online" || info.state === "degraded") {
+          setInfo({ state: msg.degraded ? "degraded" : "online", attempt: 0, retryInMs: 0, message: String(msg.message || "") });
+        }
+        return;
       case COMM_OPEN:
         models.add(msg.comm_id);
         break;

@@ -200,14 +200,15 @@ export function logError(where, err) {
 
 /**
  * Show a server-mode placeholder's connection: a notice while its socket is down (it stays
- * usable: what the visitor changes is sent when the socket is back), nothing once online.
+ * usable: what the visitor changes is sent when the socket is back) or while the server has lost
+ * its broker ("degraded": changes wait on the server), nothing once online.
  * @param {HTMLElement} container
- * @param {{state: string, attempt: number, retryInMs: number}} info
+ * @param {{state: string, attempt: number, retryInMs: number, message?: string}} info
  */
-export function showConnection(container, { state, attempt, retryInMs }) {
+export function showConnection(container, { state, attempt, retryInMs, message }) {
   container.setAttribute("data-fh-anywidget-connection", state);
   let box = childrenWithClass(container, "fh-anywidget-offline")[0];
-  if (state !== "offline") {
+  if (state !== "offline" && state !== "degraded") {
     box?.remove();
     return;
   }
@@ -218,7 +219,9 @@ export function showConnection(container, { state, attempt, retryInMs }) {
     box.setAttribute("role", "status");
     container.prepend(box);
   }
-  box.textContent = retryInMs
+  box.textContent = state === "degraded"
+    ? message || "The server is degraded; changes are kept and applied when it recovers."
+    : retryInMs
     ? `Connection to the server lost; reconnecting in ${Math.max(1, Math.round(retryInMs / 1000))} s (attempt ${attempt})…`
     : "Connection to the server lost.";
 }

@@ -22,6 +22,8 @@ export const BOOT = "boot";
 export const STATUS = "status";
 export const READY = "ready";
 // server mode (docs/protocol.md, "Server transport")
+/** Server mode, Python -> page: `{type: "degraded", degraded: boolean, message: string}`: the server cannot reach its broker (Redis) for now, or can again. */
+export const DEGRADED = "degraded";
 /** Server mode: the number Python gives each custom message it sends a page; held until acknowledged. */
 export const OSEQ = "oseq";
 /** Server mode: HTML for the page to swap in out of band (`host.push`), `{type, html}`. */

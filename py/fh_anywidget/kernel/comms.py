@@ -88,7 +88,12 @@ def _kernel_for_new_comm() -> Kernel:
 
 
 def _create_comm(*args: Any, **kwargs: Any) -> BaseComm:
-    return KernelComm(*args, kernel=_kernel_for_new_comm(), **kwargs)
+    kernel = _kernel_for_new_comm()
+    reuse = getattr(kernel, "reuse_comm_ids", None)
+    if reuse and not kwargs.get("comm_id"):
+        # a widget rebuilt on another server process gets the model ids its pages already hold
+        kwargs["comm_id"] = reuse.pop(0)
+    return KernelComm(*args, kernel=kernel, **kwargs)
 
 
 def _get_comm_manager() -> CommManager:

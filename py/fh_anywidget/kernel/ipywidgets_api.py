@@ -41,6 +41,8 @@ def check(widget_module: Any = None, comm_module: Any = None) -> None:
         problems.append("ipywidgets.widgets.widget._instances is no longer a dict of live widgets")
     if not callable(getattr(widget_module, "_remove_buffers", None)):
         problems.append("ipywidgets.widgets.widget._remove_buffers(state) is gone")
+    if not callable(getattr(widget_module, "_put_buffers", None)):
+        problems.append("ipywidgets.widgets.widget._put_buffers(state, buffer_paths, buffers) is gone")
     for name in ("create_comm", "get_comm_manager"):
         if not callable(getattr(comm_module, name, None)):
             problems.append(f"comm.{name} is gone")
@@ -100,3 +102,27 @@ def mark_closed_by_page(comm: Any) -> None:
     """As comm's own ``CommManager.comm_close`` does: the page closed it, so closing it again later
     (the widget's ``close()``, or its ``__del__``) sends nothing back and unregisters nothing twice."""
     comm._closed = True
+
+
+def restore_state(widget: Any, state: Mapping[str, Any], buffer_paths: list[Any], buffers: list[Any]) -> None:
+    """Put back a state that ``split_buffers`` took from a widget of the same class, quietly: no
+    observer runs and nothing is sent (server mode rebuilds a widget on another process; its
+    observers already ran, once, where the state was made). The widget's own code and framework
+    traits (``_esm``, ``_model_*``, ``layout``, ...) keep what its constructor gave them."""
+    _ensure_checked()
+    from ipywidgets.widgets.widget import _put_buffers  # noqa: PLC0415
+
+    from .page_writes import FRAMEWORK_PREFIXES, FRAMEWORK_TRAITS  # noqa: PLC0415
+
+    full = dict(state)
+    _put_buffers(full, buffer_paths, [memoryview(b) for b in buffers])
+    traits = widget.traits()
+    for name, value in full.items():
+        trait = traits.get(name)
+        if trait is None or name in FRAMEWORK_TRAITS or name.startswith(FRAMEWORK_PREFIXES):
+            continue
+        from_json = widget.trait_metadata(name, "from_json", widget._trait_from_json)
+        value = from_json(value, widget)
+        if isinstance(value, memoryview) and isinstance(trait.default_value, bytes):
+            value = value.tobytes()
+        widget._trait_values[name] = trait._validate(widget, value)

@@ -29,6 +29,9 @@ BOOT: Final = "boot"
 STATUS: Final = "status"
 READY: Final = "ready"
 # server mode (docs/protocol.md, "Server transport")
+DEGRADED: Final = "degraded"
+"""Server mode, Python -> page: ``{"type": "degraded", "degraded": bool, "message": str}``: the server
+cannot reach its broker (Redis) for now (true), or can again (false). The page stays usable."""
 OSEQ: Final = "oseq"
 """Server mode: the number Python gives each custom message it sends a page; held until acknowledged."""
 SWAP: Final = "swap"

@@ -22,7 +22,10 @@ Modules, one concern each: :mod:`.endpoint` (the socket: who may connect, which 
 message goes), :mod:`.frames` (frames to messages), :mod:`.grants` (what a page may create),
 :mod:`.page` (a page view and its kernel), :mod:`.hub` (the ``scope="app"`` widgets),
 :mod:`.connection` (a socket's outbox), :mod:`.runner` (threads or the event loop), :mod:`.access`
-(the app's routes and server code reaching widgets and pages: ``host.instance``, ``host.push``).
+(the app's routes and server code reaching widgets and pages: ``host.instance``, ``host.push``). With a
+broker (several processes of one app): :mod:`.broker` (the Redis link), :mod:`.cluster` (the
+``scope="app"`` widgets across processes), :mod:`.page_store` (pages kept in Redis, taken over by
+another process), :mod:`.restore` (a widget made again from its record).
 """
 
 from __future__ import annotations

@@ -19,11 +19,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..kernel import ProtocolError, check_page_message, to_json
 from ..kernel import protocol as P
 from ..render import SESSION_KEY
+from .broker import Broker, several_processes
+from .cluster import Cluster
 from .connection import Connection
 from .frames import FrameReader
 from .grants import Grants
 from .hub import AppHub
 from .page import Page
+from .page_store import PageStore
 from .runner import Runner
 
 log = logging.getLogger("fh_anywidget")
@@ -50,6 +53,8 @@ class WidgetServer:
         max_message_bytes: int = 16 * 1024 * 1024,
         max_widgets_per_page: int = 256,
         targets: Sequence[str] = (),
+        broker: str | None = None,
+        broker_namespace: str = "fhaw",
     ) -> None:
         self.runner = Runner(threads)
         self.grants = Grants(secret, targets=targets)
@@ -62,9 +67,17 @@ class WidgetServer:
         self.allowed_origins = {normalize_origin(o) for o in allowed_origins}
         self.authorize = authorize
         self.pages: dict[str, Page] = {}
-        self.hub: AppHub | None = None  # made on first use: it imports ipywidgets
+        self.hub: AppHub | Cluster | None = None  # made on first use: it imports ipywidgets
         self._hub_lock = threading.Lock()
         self._paused_until = 0.0
+        # several processes (docs/architecture.md, "Several processes"): the broker, the app
+        # widgets shared through it, and the pages kept in it
+        self.broker = Broker(broker, namespace=broker_namespace) if broker else None
+        self.cluster = Cluster(self, self.broker) if self.broker else None
+        self.store = PageStore(self, self.broker, grace_seconds=grace_seconds) if self.broker else None
+        if self.broker is not None:
+            self.hub = self.cluster
+            self.broker.on_health(self._broker_health)
 
     def route(self, path: str) -> WebSocketRoute:
         return WebSocketRoute(path, self.endpoint, name="fh_anywidget_ws")
@@ -86,6 +99,10 @@ class WidgetServer:
         session = websocket.scope.get("session")
         session_id = session.get(SESSION_KEY, "") if isinstance(session, dict) else ""
         params = websocket.query_params
+        if self.store is not None:
+            await self._start_broker()
+            if params.get("page") and params["page"] not in self.pages:  # saved by another process?
+                await self.store.restore(params["page"], session_id)
         page, resumed = self._page_for(params.get("page") or "", session_id, fresh=params.get("fresh") == "1")
         await websocket.accept()
         connection = Connection(websocket, max_outbox_bytes=self.max_outbox_bytes)
@@ -93,6 +110,10 @@ class WidgetServer:
         writer = asyncio.create_task(connection.write_loop())
         connection.push(to_json({"type": P.READY, "page": page.id, "resumed": resumed, "last_seq": page.last_seq}), [])
         page.replay(connection, after=_int(params.get("ack")), deliver=resumed and params.get("fresh") != "1")
+        if self.store is not None:
+            if not self.broker.up:  # type: ignore[union-attr]
+                connection.push(to_json(_degraded(True)), [])
+            await self.store.claim_live(page)
         try:
             await self._read_loop(websocket, page, connection)
         except WebSocketDisconnect:
@@ -102,6 +123,8 @@ class WidgetServer:
             writer.cancel()
             if page.connection is connection:
                 page.connection = None
+                if self.store is not None:
+                    self.store.disconnected(page)
                 page.release_timer = asyncio.get_running_loop().call_later(self.grace_seconds, self._release, page)
 
     def _refusal(self, websocket: WebSocket) -> str | None:
@@ -149,6 +172,8 @@ class WidgetServer:
             return
         try:
             del self.pages[page.id]
+            if self.store is not None:
+                self.store.released(page)
             if self.hub is not None:
                 self.hub.detach(page)
             page.kernel.close()
@@ -177,6 +202,8 @@ class WidgetServer:
     def _dispatch_locked(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
         with page.lock:  # a page's messages are handled one at a time, in order
             self._dispatch(page, msg, buffers)
+            if self.store is not None:
+                self.store.saved(page)  # with its last_seq: another process resumes it from there
 
     def _dispatch(self, page: Page, msg: dict[str, Any], buffers: list[bytes]) -> None:
         msg.pop(P.NBUFFERS, None)
@@ -216,11 +243,18 @@ class WidgetServer:
         except Exception as exc:  # noqa: BLE001 - shown in the widget's placeholder
             page.kernel.send_error(exc, key=key)
 
-    def app_hub(self) -> AppHub:
-        """The hub of the ``scope="app"`` widgets, made on first use."""
+    def app_hub(self) -> AppHub | Cluster:
+        """The hub of the ``scope="app"`` widgets (with a broker: the cluster), made on first use."""
         with self._hub_lock:
             if self.hub is None:
                 self.hub = AppHub()
+                if (processes := several_processes()) is not None:
+                    log.warning("[fh-anywidget] %s, and server mode has no broker: each process makes its own "
+                                "scope='app' widgets, so visitors on different processes see different states, and "
+                                "a page whose socket reconnects to another process is told to reload. Give the "
+                                "processes one broker: AnyWidgetHost(app, broker='redis://HOST:6379/0') or "
+                                "FHAW_BROKER=redis://HOST:6379/0 (pip install 'fh-anywidget[redis]'), or run one "
+                                "process", processes)
             return self.hub
 
     def _refuse(self, page: Page, msg: Mapping[str, Any], message: str) -> None:
@@ -233,6 +267,26 @@ class WidgetServer:
             if isinstance(msg.get(k), str):
                 reply[k] = msg[k]
         page.send(to_json(reply), [])
+
+    # -- the broker -------------------------------------------------------------------
+    async def _start_broker(self) -> None:
+        """Connect to the broker and start sharing (once; the first socket waits for it, up to 2 s)."""
+        assert self.broker is not None and self.cluster is not None and self.store is not None
+        self.cluster.start()
+        self.store.start()
+        await self.broker.start()
+
+    def _broker_health(self, up: bool) -> None:
+        """Tell every connected page when the broker goes down (the server is degraded) or is back."""
+        for page in list(self.pages.values()):
+            if page.connection is not None:
+                page.connection.push(to_json(_degraded(not up)), [])
+
+    async def shutdown(self) -> None:
+        """Stop the broker's tasks (the app's shutdown)."""
+        for part in (self.cluster, self.store, self.broker):
+            if part is not None:
+                await part.stop()
 
     # -- operations -------------------------------------------------------------------
     async def disconnect_all(self, *, hold_seconds: float = 0.0) -> int:
@@ -248,8 +302,8 @@ class WidgetServer:
 
     def stats(self) -> dict[str, int]:
         connected = sum(1 for p in self.pages.values() if p.connection is not None)
-        return {"pages": len(self.pages), "connected": connected,
-                "app_widgets": len(self.hub.kernel.widgets) if self.hub else 0}
+        kernel = self.hub.kernel if self.hub is not None else None
+        return {"pages": len(self.pages), "connected": connected, "app_widgets": len(kernel.widgets) if kernel else 0}
 
 
 def normalize_origin(origin: str) -> str:
@@ -278,6 +332,12 @@ def _is_loopback_name(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def _degraded(degraded: bool) -> dict[str, Any]:
+    message = ("The server cannot reach its broker (Redis) for now: changes to shared widgets are kept "
+               "and applied when it is back." if degraded else "")
+    return {"type": P.DEGRADED, "degraded": degraded, "message": message}
 
 
 def _int(text: str | None) -> int:

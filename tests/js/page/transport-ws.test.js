@@ -145,6 +145,19 @@ describe("the server transport", () => {
     assert.deepEqual(ns, [1, 2, 3]);
   });
 
+  test("a degraded server is shown with its message, the page keeps sending, and the notice goes when it recovers", () => {
+    const { transport, socket, states, received } = setup();
+    socket().serve({ type: "ready", page: "P1", resumed: false, last_seq: 0 });
+    socket().serve({ type: "degraded", degraded: true, message: "no broker" });
+    assert.equal(states.at(-1), "degraded");
+    assert.equal(transport.info.message, "no broker");
+    transport.send({ type: "comm_msg", comm_id: "m", seq: 1, data: { method: "update", state: { v: 1 } } });
+    assert.equal(socket().messages().length, 1, "sent at once: the server holds it");
+    socket().serve({ type: "degraded", degraded: false, message: "" });
+    assert.equal(states.at(-1), "online");
+    assert.ok(!received.some((r) => r.msg.type === "degraded"), "the transport's own business, not the widgets'");
+  });
+
   test("a create not answered before a drop is sent again", () => {
     const { transport, socket, timers } = setup();
     socket().serve({ type: "ready", page: "P1", resumed: false, last_seq: 0 });
