@@ -8,6 +8,10 @@ What Python sends while it handles one message from the page (an ``echo_update``
 its observers made, say) leaves in one ``postMessage`` when the handler returns: one wake-up of
 the page instead of several. A handler that runs long sends what it has every
 :data:`FLUSH_SECONDS`, so progress still shows.
+
+The worker's Python sends no ``echo_update``: the page is its only client, and the page already
+has the values it set (its views share one model object, which fired ``change`` at once). A value
+Python changes while it handles a set (an observer, a validator) still comes back as an ``update``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
+from . import ipywidgets_api
 from . import kernel as _kernel
 from .kernel import Kernel
 from .protocol import frame
@@ -171,6 +176,7 @@ def start(post: Any) -> Callable[[str, Any], None]:
             flush()
 
     kernel = Kernel(send)
+    ipywidgets_api.echo_updates(False)
 
     def handle(text: str, js_buffers: Any) -> None:
         """One message from the page: its JSON text, and a JS array of its ``ArrayBuffer``s or None."""
