@@ -20,6 +20,11 @@ a fresh browser context (its own profile: empty HTTP cache), all in this one pro
   cold_bytes        bytes on the wire for the cold /tti load (bodies as served, gzip included)
 
 MB here is 2**20 bytes. Targets are printed beside the figures; nothing is asserted.
+
+`--network` adds the rows of scripts/bench_network.py: cold first answers over emulated links
+(10 Mbit/s / 60 ms and 40 Mbit/s / 40 ms), snapshot against plain boot alternating, with the
+bytes received before the first answer; on the bench page, and on the demo's /counter page (its
+own dist, with drawdata and wigglystuff) at 10 Mbit/s / 60 ms. `--network-only` runs just those.
 """
 
 from __future__ import annotations
@@ -68,13 +73,13 @@ ORDER = [
 
 
 @contextmanager
-def server() -> Iterator[str]:
+def server(app: str = "examples.bench.app:app", ready_path: str = "/bare") -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "examples.bench.app:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
         cwd=ROOT,
     )  # fmt: skip
@@ -84,7 +89,7 @@ def server() -> Iterator[str]:
             if proc.poll() is not None:
                 raise SystemExit(f"bench: the bench server exited with code {proc.returncode}")
             try:
-                with urlopen(url + "/bare", timeout=2):
+                with urlopen(url + ready_path, timeout=2):
                     break
             except OSError:
                 if time.monotonic() > deadline:
@@ -207,6 +212,22 @@ def percentile(values: list[float], p: float) -> float:
 # ---------------------------------------------------------------- the whole bench
 
 
+def network(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
+    import bench_network  # noqa: PLC0415 - beside this script
+
+    out: dict[str, Any] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            with server() as base:
+                out.update(bench_network.rows(browser, base + "/tti", "bench", runs, bench_network.LINKS, say))
+            with server("examples.demo.app:app", "/counter") as base:
+                out.update(bench_network.rows(browser, base + "/counter", "demo", runs, bench_network.LINKS[:1], say))
+        finally:
+            browser.close()
+    return out
+
+
 def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
     steps = [("tti", run_tti), ("naive", run_naive), ("transfers", run_transfers), ("pyodide boot", run_pyodide_boot)]
     results: list[dict[str, Any]] = []
@@ -230,8 +251,7 @@ def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
         **{key: round(figures[key], 3) for key in ORDER},
         "runs": runs,
         "targets": {key: f"{op} {value}" for key, (op, value) in TARGETS.items()},
-        "machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "platform": platform.platform(),
-                    "chromium": CHROMIUM},  # fmt: skip
+        "machine": machine(),
         "boot_timings": [r["timings"] for r in results],
         "warm_boot_timings": [r["warm_timings"] for r in results],
         "naive_timings": [r["naive_timings"] for r in results],
@@ -239,6 +259,17 @@ def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
         "timer_resolution_us": 5 if all(r["isolated"] for r in results) else 100,
         "per_run": [{k: v for k, v in r.items() if k in ORDER} for r in results],
     }
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "platform": platform.platform(), "chromium": CHROMIUM}
+
+
+def bench_network_table(report: dict[str, Any]) -> str:
+    import bench_network  # noqa: PLC0415
+
+    load = ", ".join(f"{x:.2f}" for x in report["machine"]["load_avg"])
+    return bench_network.table(report["network"]) + f"\n({report['machine']['cpus']} CPUs, load average {load})"
 
 
 def table(report: dict[str, Any]) -> str:
@@ -271,18 +302,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--no-server", dest="server", action="store_false", help="skip the server-mode rows (scripts/bench_server.py)")
     parser.add_argument("--quick-server", action="store_true", help="fewer samples and capacity steps in the server-mode rows")
+    parser.add_argument("--network", action="store_true", help="add the emulated-network rows (scripts/bench_network.py)")
+    parser.add_argument("--network-only", action="store_true", help="run only the emulated-network rows")
+    parser.add_argument("--network-runs", type=int, default=3, help="visits per boot and link in the network rows (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     if not os.access(CHROMIUM, os.X_OK):
         raise SystemExit(f"bench: Chromium is missing at {CHROMIUM}: apt-get install -y chromium (never `playwright install`)")
-    report = bench(args.runs, lambda message: print(f"bench: {message}", file=sys.stderr))
+    say = lambda message: print(f"bench: {message}", file=sys.stderr)  # noqa: E731
+    if args.network_only:
+        report = {"network": network(args.network_runs, say), "machine": machine()}
+        print(bench_network_table(report))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"wrote {args.json}")
+        return 0
+    report = bench(args.runs, say)
+    if args.network:
+        report["network"] = network(args.network_runs, say)
     if args.server:
         import bench_server  # noqa: PLC0415 - beside this script
 
         print("bench: server mode (raw protocol clients on loopback)", file=sys.stderr)
         report["server"] = bench_server.run(quick=args.quick_server)
     print(table(report))
+    if report.get("network"):
+        print(bench_network_table(report))
     if report["page_warnings"]:
         print("page warnings:\n  " + "\n  ".join(report["page_warnings"]))
     if args.json:
