@@ -170,6 +170,22 @@ def test_messages_without_buffers_cross_with_none_and_buffers_cross_as_arrays(br
             k.close()
 
 
+def test_a_pending_standard_library_zip_has_its_modules_written_first(bridge, paths) -> None:
+    archive, _ = paths
+    import zipimport
+
+    importer = zipimport.zipimporter(str(archive))  # its directory read, as the snapshot's Python has it
+    getattr(importer, "_get_files", lambda: None)()  # (read lazily by Python 3.13+)
+    assert bridge.zip_top_level_names(str(archive)) == ["zipped_module_for_bridge_test"]
+    writes: list[int] = []
+    bridge.defer_files(lambda: (writes.append(1), bridge.files_written()), ["somepackage"], str(archive))
+    try:
+        importlib.import_module("zipped_module_for_bridge_test")
+        assert writes == [1]
+    finally:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, bridge.FilesPending)]
+
+
 def test_the_worker_sends_no_echo_update_but_a_value_python_changed_comes_back(bridge) -> None:
     import json
 

@@ -138,9 +138,12 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {CreateMessage | PageCommMessage | CommCloseMessage | BootMessage} PageMessage
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage} PythonMessage
  *
- * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string}} SnapshotConfig
- *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs
- *   (gzipped when `packSize`, its raw size, is given).
+ * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string,
+ *   sourcesURL?: string, sourcesSize?: number, sourceNames?: string[]}} SnapshotConfig
+ *   The memory snapshot to restore (its URL, gunzipped by the worker if it ends in `.gz`, and its raw size) and the site-packages pack it needs
+ *   (gzipped when `packSize`, its raw size, is given); the pack of the Python sources, downloaded
+ *   after the first answer (gzipped when `sourcesSize` is given), and the top-level names they are
+ *   of (a dist without `sourcesURL` has the sources in the first pack).
  * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string,
  *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null}} BootConfig
  *

@@ -1,7 +1,8 @@
 // The fast boot: restore the memory snapshot `fh-anywidget dist` made (Python with the stack, the
 // kernel and the app's packages imported). Everything it needs is fetched at once: the snapshot
-// (or this browser's copy of it: snapshot-copy.js), the site-packages pack, the wasm (compiled
-// while the snapshot downloads: patch-instantiation.js) and the standard library. Pyodide gets
+// (or this browser's copy of it: snapshot-copy.js), the site-packages data files' pack and the
+// wasm (compiled while the snapshot downloads: patch-instantiation.js); the Python sources and
+// the standard library wait until after the first answer (pending-files.js). Pyodide gets
 // the snapshot's buffer before its bytes are in, and sets itself up meanwhile. A snapshot holds
 // memory, not files: the site-packages files it was made with are written back, the data files at
 // once, the Python sources later (pending-files.js).
@@ -11,13 +12,17 @@ import { absolute, fetchBytes, fetchGunzip, settled } from "./download.js";
 import { status } from "./outbox.js";
 import { readPack, writePack } from "./pack.js";
 import { patchInstantiation } from "./patch-instantiation.js";
-import { isSource, PendingFiles } from "./pending-files.js";
+import { isSource, PendingFiles, topLevelNames } from "./pending-files.js";
 import { checkLoader, PyodideChanged, snapshotRestore, STDLIB_FILE, WASM_FILE } from "./pyodide-internals.js";
 import { fillSnapshot, forgetKeptCopy, keepSnapshot, usedKeptCopy } from "./snapshot-copy.js";
 import { mark, timings } from "./timings.js";
 import { keepCallTrampoline } from "./trampoline.js";
 
 /** @typedef {import("../shared/protocol.js").BootConfig} BootConfig */
+
+/** Where Pyodide keeps the standard library's zip: "/lib/python3.14/site-packages" -> "/lib/python314.zip".
+ * @param {string} sitePackages */
+export const stdlibPath = (sitePackages) => sitePackages.replace(/\/python(\d+)\.(\d+)\/site-packages$/, "/python$1$2.zip");
 
 /** @param {unknown} err */
 const reason = (err) => (err instanceof Error ? err.message : err);
@@ -67,9 +72,10 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
       ? fetchBytes(packURL).then((buffer) => new Uint8Array(buffer))
       : fetchGunzip(packURL, new Uint8Array(snapshot.packSize)),
   );
-  // the standard library's zip, which Pyodide would ask for only once its loader is in
+  // the standard library's zip: the restored Python has what it needs of it imported, and its
+  // directory read; Pyodide gets an empty file for now, the zip comes after the first answer
   /** @type {{url: string, response: Promise<Response>, used?: boolean}} */
-  const stdlib = { url: indexURL + STDLIB_FILE, response: settled(fetch(indexURL + STDLIB_FILE)) };
+  const stdlib = { url: indexURL + STDLIB_FILE, response: Promise.resolve(new Response(new Uint8Array(0))) };
   const { loadPyodide, version } = checkLoader(await loader);
   mark("loader");
   status("Restoring Python", 20);
@@ -90,8 +96,18 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   // Data files now (widgets read theirs when they are made); Python sources after the first message
   const bytes = await pack;
   const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
-  const sources = readPack(bytes).filter(({ path }) => isSource(path));
-  const pending = new PendingFiles(pyodide, sources, snapshot.sitePackages, () => setTimeout(keepSnapshot, 0));
+  const inPack = readPack(bytes).filter(({ path }) => isSource(path)); // a dist without a sources pack
+  const sources = snapshot.sourcesURL ? { url: absolute(snapshot.sourcesURL), size: snapshot.sourcesSize } : inPack;
+  const pending = new PendingFiles(
+    pyodide,
+    {
+      sources,
+      names: snapshot.sourcesURL ? snapshot.sourceNames || [] : topLevelNames(inPack),
+      stdlib: { url: stdlib.url, path: stdlibPath(snapshot.sitePackages) },
+      root: snapshot.sitePackages,
+    },
+    () => setTimeout(keepSnapshot, 0),
+  );
   pyodide.pyimport("fh_anywidget.kernel.bridge").invalidate_caches(); // in the snapshot: imported already
   mark("data");
   // every visitor restores the same memory: give `random` a seed of its own

@@ -81,6 +81,45 @@ _warmed
 `);
 pyodide.runPython("del _warmed");
 
+// Memory that the heap has free, and the part of the stack not in use, hold whatever was there
+// last: zeroed, they cost the snapshot's download next to nothing (gzip, brotli).
+const zeroed = zeroFreeMemory(pyodide._module);
+
 const snapshot = pyodide.makeMemorySnapshot();
 fs.writeFileSync(job.out, snapshot);
-console.log(JSON.stringify({ size: snapshot.length, failed, warmed, seconds: (performance.now() - started) / 1000 }));
+console.log(JSON.stringify({ size: snapshot.length, failed, warmed, zeroed, seconds: (performance.now() - started) / 1000 }));
+
+/** Zero the heap's free chunks (each taken with malloc, zeroed and given back, the biggest first,
+ * while the memory may not grow), what lies past the heap's top, and the stack below its
+ * pointer. Returns the bytes zeroed. Python does not run meanwhile: nothing else allocates.
+ * @param {any} module  The Emscripten module (pyodide._module). */
+function zeroFreeMemory(module) {
+  const grow = WebAssembly.Memory.prototype.grow;
+  WebAssembly.Memory.prototype.grow = () => {
+    throw new RangeError("the memory may not grow while its free chunks are zeroed");
+  };
+  const taken = [];
+  let bytes = 0;
+  try {
+    for (let size = 1 << 24; size >= 16; size >>= 1) {
+      for (let p = module._malloc(size) >>> 0; p !== 0; p = module._malloc(size) >>> 0) {
+        module.HEAPU8.fill(0, p, p + size);
+        taken.push(p);
+        bytes += size;
+      }
+    }
+  } finally {
+    for (const p of taken.reverse()) module._free(p);
+    WebAssembly.Memory.prototype.grow = grow;
+  }
+  module._malloc_trim(0);
+  const top = module._sbrk(0) >>> 0;
+  const heap = module.HEAPU8;
+  bytes += heap.length - top;
+  heap.fill(0, top);
+  const stackEnd = module._emscripten_stack_get_end() >>> 0;
+  const stackPointer = module._emscripten_stack_get_current() >>> 0;
+  const unused = Math.max(0, stackPointer - 1024 - stackEnd); // 1 KB left for this call's own frames
+  heap.fill(0, stackEnd, stackEnd + unused);
+  return bytes + unused;
+}

@@ -74,13 +74,24 @@ class FilesPending:
 _pending: FilesPending | None = None
 
 
-def defer_files(write: Any, names: Any = ()) -> None:
+def defer_files(write: Any, names: Any = (), stdlib_zip: str | None = None) -> None:
     """Until ``write()`` (JS) has run, have it run first whenever Python needs a site-packages
-    source: ``names`` are the top-level packages and modules the sources are of."""
+    source: ``names`` are the top-level packages and modules the sources are of. ``stdlib_zip``
+    names the standard library's zip when it is pending too (an empty file until then: its
+    directory was read before the snapshot, so the names of what it holds are known here)."""
     global _pending
-    _pending = FilesPending(write, [str(name) for name in names])
+    wanted = [str(name) for name in names]
+    if stdlib_zip:
+        wanted += zip_top_level_names(str(stdlib_zip))
+    _pending = FilesPending(write, wanted)
     sys.meta_path.insert(0, _pending)
     _kernel.before_traceback = _pending.now
+
+
+def zip_top_level_names(archive: str) -> list[str]:
+    """The top-level packages and modules of a zip on ``sys.path``, from zipimport's listing of it."""
+    files = getattr(zipimport, "_zip_directory_cache", {}).get(archive) or {}
+    return sorted({name.replace("\\", "/").split("/")[0].removesuffix(".pyc").removesuffix(".py") for name in files})
 
 
 def invalidate_caches() -> None:
