@@ -115,7 +115,7 @@ def test_the_page_can_turn_the_snapshot_off_and_python_boots_from_the_packages(p
 
 def test_a_snapshot_that_cannot_be_fetched_falls_back_to_the_packages(page: Page, context: BrowserContext,
                                                                       base_url: str) -> None:
-    context.route("**/snapshot.bin.gz", lambda route: route.fulfill(status=404, body="gone"))
+    context.route("**/snapshot.bin*", lambda route: route.fulfill(status=404, body="gone"))  # served and .gz
     lines = console_of(page)
     open_demo(page, base_url, "/counter")
     click_reaches_python(page)
