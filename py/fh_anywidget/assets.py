@@ -43,6 +43,8 @@ EARLY_JS = "inline/early.js"
 """The classic script put inline in the first worker-mode placeholder: starts the worker early."""
 SERVICE_WORKER_JS = "service-worker/sw.js"
 """The service worker of an exported static site (fh_anywidget.export)."""
+DELTA_JS = "worker/snapshot-delta.js"
+"""Applies and undoes the snapshot's delta: the worker's, and Node's at build time (dist/snapshot.py)."""
 PACK_JS = "worker/pack.js"
 """The site-packages pack's reader and writer: the worker's, and Node's at build time (dist/snapshot.py)."""
 

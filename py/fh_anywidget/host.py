@@ -263,6 +263,8 @@ class AnyWidgetHost:
                 files[url_key] = dist + entry[key]
         if entry.get("sources"):
             files["sourceNames"] = entry.get("source_names", [])
+        if entry.get("delta"):
+            files["delta"] = entry["delta"]
         return {"snapshot": {"url": url, "size": entry["size"], **files, "sitePackages": entry["site_packages"]}}
 
     def runtime_script(self, **extra: Any) -> FT:

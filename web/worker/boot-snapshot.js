@@ -15,6 +15,7 @@ import { patchInstantiation } from "./patch-instantiation.js";
 import { isSource, PendingFiles, topLevelNames } from "./pending-files.js";
 import { checkLoader, PyodideChanged, snapshotRestore, STDLIB_FILE, WASM_FILE } from "./pyodide-internals.js";
 import { fillSnapshot, forgetKeptCopy, keepSnapshot, usedKeptCopy } from "./snapshot-copy.js";
+import { xorImage } from "./snapshot-delta.js";
 import { mark, timings } from "./timings.js";
 import { keepCallTrampoline } from "./trampoline.js";
 
@@ -23,6 +24,9 @@ import { keepCallTrampoline } from "./trampoline.js";
 /** Where Pyodide keeps the standard library's zip: "/lib/python3.14/site-packages" -> "/lib/python314.zip".
  * @param {string} sitePackages */
 export const stdlibPath = (sitePackages) => sitePackages.replace(/\/python(\d+)\.(\d+)\/site-packages$/, "/python$1$2.zip");
+
+/** The snapshot delta this worker undoes (the manifest's word, py/fh_anywidget/dist/snapshot.py DELTA). */
+const DELTA = "initial-memory";
 
 /** @param {unknown} err */
 const reason = (err) => (err instanceof Error ? err.message : err);
@@ -65,7 +69,17 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   // dynamic linking, the standard library's files) while they download. Only then does it
   // wait for them: the restore that follows reads them.
   const memory = new Uint8Array(snapshot.size);
-  const filled = settled(fillSnapshot(memory, absolute(snapshot.url), useKept).then(() => mark("snapshot")));
+  if (snapshot.delta && snapshot.delta !== DELTA) throw new Error(`[fh-anywidget] the snapshot is a delta of a kind this worker does not know (${snapshot.delta})`);
+  /** @type {(image: Uint8Array) => void} */
+  let imaged = () => {};
+  /** The module's memory right after instantiation: the downloaded snapshot is XORed with it (snapshot-delta.js). */
+  const image = new Promise((resolve) => (imaged = resolve));
+  const filled = settled(
+    fillSnapshot(memory, absolute(snapshot.url), useKept).then(async () => {
+      if (snapshot.delta && !usedKeptCopy()) xorImage(memory, await image); // this browser's copy is kept whole
+      mark("snapshot");
+    }),
+  );
   const packURL = absolute(snapshot.packURL);
   const pack = settled(
     snapshot.packSize === undefined
@@ -80,7 +94,7 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   mark("loader");
   status("Restoring Python", 20);
   const restore = snapshotRestore({ memory, asm, version, started: keepCallTrampoline, ready: filled });
-  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, stdlib });
+  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, stdlib, image: imaged });
   let pyodide;
   try {
     pyodide = await Promise.race([

@@ -3,7 +3,8 @@
 // modules into its file system, imports the worker stack, the kernel and the app's packages,
 // and saves a memory snapshot that the browser worker restores instead of booting.
 // Prints one JSON line on stdout: {"size": bytes, "failed": {module: error}, "warmed": frames
-// the kernel's warm-up sent, "seconds": s}.
+// the kernel's warm-up sent, "zeroed": free bytes zeroed, "delta": bytes of the initial memory
+// image the snapshot is XORed with, "seconds": s}.
 //
 // Why the files are written from JS and not installed with pyodide.loadPackage: a snapshot taken
 // after loadPackage fails ("Unexpected hiwire entry": it leaves JS objects referenced from Python).
@@ -13,8 +14,23 @@ import { pathToFileURL } from "node:url";
 const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const started = performance.now();
 const { writePack } = await import(pathToFileURL(job.packModule).href);
+const { initialImage, xorImage } = await import(pathToFileURL(job.deltaModule).href);
 const dist = job.dist.endsWith("/") ? job.dist : job.dist + "/";
 const { loadPyodide } = await import(pathToFileURL(dist + "pyodide.mjs").href);
+
+// The main module's memory right after instantiation: the snapshot is saved XORed with it
+// (web/worker/snapshot-delta.js; the worker captures the same image and undoes it)
+/** @type {Uint8Array | null} */
+let image = null;
+for (const name of /** @type {const} */ (["instantiate", "instantiateStreaming"])) {
+  const original = WebAssembly[name];
+  /** @type {any} */ (WebAssembly)[name] = async function (/** @type {any[]} */ ...args) {
+    const result = await /** @type {any} */ (original).apply(WebAssembly, args);
+    const memory = (result.instance ?? result).exports?.memory;
+    if (memory instanceof WebAssembly.Memory && image === null) image = initialImage(memory);
+    return result;
+  };
+}
 
 const pyodide = await loadPyodide({
   indexURL: dist,
@@ -86,8 +102,10 @@ pyodide.runPython("del _warmed");
 const zeroed = zeroFreeMemory(pyodide._module);
 
 const snapshot = pyodide.makeMemorySnapshot();
+if (image === null) throw new Error("make_snapshot.mjs: Pyodide's module was instantiated out of sight (no initial memory image)");
+xorImage(snapshot, image);
 fs.writeFileSync(job.out, snapshot);
-console.log(JSON.stringify({ size: snapshot.length, failed, warmed, zeroed, seconds: (performance.now() - started) / 1000 }));
+console.log(JSON.stringify({ size: snapshot.length, failed, warmed, zeroed, delta: image.length, seconds: (performance.now() - started) / 1000 }));
 
 /** Zero the heap's free chunks (each taken with malloc, zeroed and given back, the biggest first,
  * while the memory may not grow), what lies past the heap's top, and the stack below its

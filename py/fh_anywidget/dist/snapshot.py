@@ -41,6 +41,8 @@ SNAPSHOT_PLAIN = "snapshot.bin"
 SNAPSHOT_NAME as its `.gz` twin), so the browser's network stack decodes it."""
 PACK_NAME = "site-packages.pack"
 """The site-packages files but the Python sources: written right after a restore."""
+DELTA = "initial-memory"
+"""The manifest's word for a snapshot saved XORed with the module's initial memory (web/worker/snapshot-delta.js)."""
 SOURCES_PACK_NAME = "site-packages-sources.pack"
 """The site-packages Python sources (`.py`): downloaded after the first answer."""
 PACK_MAGIC = b"FHAWPK1\n"
@@ -79,6 +81,7 @@ class SnapshotJob:
         return json.dumps({
             "dist": str(self.dist.resolve()), "pack": str(self.pack), "kernelPack": str(self.kernel_pack),
             "imports": list(self.imports), "out": str(self.out), "packModule": str(pack_module),
+            "deltaModule": str(delta_module()),
             "sitePackages": self.site_packages, "kernelDir": KERNEL_DIR,
             "bundles": [{"dir": folder, "zip": str(zip_path), "modules": list(modules)}
                         for folder, zip_path, modules in self.bundles],
@@ -211,7 +214,8 @@ def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: byte
     digest = hashlib.sha256()
     for name in sorted(core_files):
         digest.update(name.encode() + b"\0" + hashlib.sha256((out / name).read_bytes()).digest())
-    for part in (pack, kernel, SCRIPT.read_bytes(), pack_module().read_bytes(), "\n".join(imports).encode()):
+    for part in (pack, kernel, SCRIPT.read_bytes(), pack_module().read_bytes(), delta_module().read_bytes(),
+                 "\n".join(imports).encode()):
         digest.update(hashlib.sha256(part).digest())
     for blob, modules in bundles:
         digest.update(hashlib.sha256(blob.data + "\n".join(modules).encode()).digest())
@@ -222,6 +226,13 @@ def pack_module() -> Path:
     from ..assets import PACK_JS, web_dir  # noqa: PLC0415
 
     return web_dir() / PACK_JS
+
+
+def delta_module() -> Path:
+    """web/worker/snapshot-delta.js: the snapshot is saved XORed with the module's initial memory."""
+    from ..assets import DELTA_JS, web_dir  # noqa: PLC0415
+
+    return web_dir() / DELTA_JS
 
 
 def run_node(job: SnapshotJob, node: str = "node") -> dict[str, Any]:
@@ -324,6 +335,7 @@ def build_snapshot(
     return {
         "file": SNAPSHOT_NAME,
         "plain": SNAPSHOT_PLAIN,
+        "delta": DELTA,
         "size": info["size"],
         "build_id": build_id,
         "kernel_hash": kernel_hash(),
