@@ -155,7 +155,7 @@ def test_the_snapshot_is_made_gzipped_and_described_for_the_manifest(out: Path, 
     assert (out / SNAPSHOT_PLAIN).read_bytes() == snapshot_head(BUILD_ID, b"\0" * 4000)
     assert brotli.decompress((out / f"{SNAPSHOT_PLAIN}.br").read_bytes()) == (out / SNAPSHOT_PLAIN).read_bytes()
     assert entry == {
-        "file": SNAPSHOT_NAME, "plain": SNAPSHOT_PLAIN, "size": 4048, "build_id": BUILD_ID, "kernel_hash": kernel_hash(),
+        "file": SNAPSHOT_NAME, "plain": SNAPSHOT_PLAIN, "delta": "initial-memory", "size": 4048, "build_id": BUILD_ID, "kernel_hash": kernel_hash(),
         "pack": PACK_NAME, "sources": SOURCES_PACK_NAME, "source_names": ["alpha"],
         "site_packages": "/lib/python3.14/site-packages", "imports": list(job.imports), "widget_modules": [],
         "failed_imports": [],
