@@ -28,8 +28,10 @@ from playwright.sync_api import Browser, Request
 LINKS = (("10mbit_60ms", 10, 60), ("40mbit_40ms", 40, 40))
 """(name, Mbit/s both ways, round-trip latency in ms)."""
 IDLE_MS = 2000
-"""The network counts as idle when no request started or finished for this long."""
+"""The network counts as idle when no request is in flight and none started or ended for this long."""
 TIMEOUT_MS = 240_000
+AFTER_MS = 60_000
+"""How long a visit may go on after its first answer, at most, for the files that come later."""
 
 # Installed before the page's own scripts: clicks the demo counter once it is drawn, and notes
 # when Python's answer reached the page (the bench's Ping widget notes its own in window.fhBench).
@@ -69,8 +71,18 @@ def visit(browser: Browser, url: str, mbit: float, rtt_ms: float) -> dict[str, A
     context.add_init_script(ANSWER_WATCH)
     finished: list[tuple[float, int, str]] = []
     last_event = [time.monotonic()]
+    in_flight: set[Request] = set()
+
+    def started(request: Request) -> None:
+        in_flight.add(request)
+        last_event[0] = time.monotonic()
+
+    def ended(request: Request) -> None:
+        in_flight.discard(request)
+        last_event[0] = time.monotonic()
 
     def done(request: Request) -> None:
+        ended(request)
         sizes = request.sizes()
         timing = request.timing
         end = timing["startTime"] + max(timing["responseEnd"], 0)
@@ -78,7 +90,8 @@ def visit(browser: Browser, url: str, mbit: float, rtt_ms: float) -> dict[str, A
         last_event[0] = time.monotonic()
 
     context.on("requestfinished", done)
-    context.on("request", lambda _: last_event.__setitem__(0, time.monotonic()))
+    context.on("requestfailed", ended)
+    context.on("request", started)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -89,8 +102,8 @@ def visit(browser: Browser, url: str, mbit: float, rtt_ms: float) -> dict[str, A
     page.wait_for_function("window.fhNetAnswerMs !== null", timeout=TIMEOUT_MS, polling=50)
     answer_ms, origin = page.evaluate("[window.fhNetAnswerMs, performance.timeOrigin]")
     answered_at = origin + answer_ms
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() - last_event[0] < IDLE_MS / 1000 and time.monotonic() < deadline:
+    deadline = time.monotonic() + AFTER_MS / 1000
+    while (in_flight or time.monotonic() - last_event[0] < IDLE_MS / 1000) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     context.close()
     before = [(size, name) for end, size, name in finished if end <= answered_at]
