@@ -13,13 +13,21 @@ a fresh browser context (its own profile: empty HTTP cache), all in this one pro
   tti_ratio         tti_cold_ms / naive_ms
   pyodide_boot_ms   a bare loadPyodide() in a module worker of the same browser (cold context)
   rtt_p50_us/p99    model.set + save_changes -> Python observer -> change back on the page
+  rtt_echo_p50_us   the same with ipywidgets' echo_update turned on again in the worker (alternating)
   postmessage_rtt_p50_us   a bare worker echo in the same page, its round trips alternating with
                     the widget's (so both see the same machine); rtt_ratio = rtt_p50 / that
   js_to_py_MBps, py_to_js_MBps   one 64 MiB buffer through the widget protocol (custom messages)
   bare_js_to_worker_MBps, bare_worker_to_js_MBps   the same buffer to/from a bare worker
-  cold_bytes        bytes on the wire for the cold /tti load (bodies as served, gzip included)
+  cold_bytes        bytes on the wire for the cold /tti load, up to the first answer (bodies as
+                    served: brotli or gzip); cold_total_bytes: the whole visit's, the files the
+                    worker fetches after the first answer included
 
 MB here is 2**20 bytes. Targets are printed beside the figures; nothing is asserted.
+
+`--network` adds the rows of scripts/bench_network.py: cold first answers over emulated links
+(10 Mbit/s / 60 ms and 40 Mbit/s / 40 ms), snapshot against plain boot alternating, with the
+bytes received before the first answer; on the bench page, and on the demo's /counter page (its
+own dist, with drawdata and wigglystuff) at 10 Mbit/s / 60 ms. `--network-only` runs just those.
 """
 
 from __future__ import annotations
@@ -55,12 +63,13 @@ KEPT = "kept the unpacked memory snapshot in this browser"
 KEPT_WAIT_MS = 15_000
 TARGETS: dict[str, tuple[str, float]] = {
     "tti_cold_ms": ("<=", 1500), "tti_warm_ms": ("<=", 1000), "tti_ratio": ("<=", 0.15), "rtt_ratio": ("<=", 3),
+    "rtt_p50_us": ("<=", 300),
     "py_to_js_MBps": (">=", 1000), "js_to_py_MBps": (">=", 1000),
 }  # fmt: skip
 ORDER = [
-    "tti_cold_ms", "tti_warm_ms", "naive_ms", "tti_ratio", "pyodide_boot_ms", "rtt_p50_us", "rtt_p99_us",
+    "tti_cold_ms", "tti_warm_ms", "naive_ms", "tti_ratio", "pyodide_boot_ms", "rtt_p50_us", "rtt_p99_us", "rtt_echo_p50_us",
     "postmessage_rtt_p50_us", "rtt_ratio", "js_to_py_MBps", "py_to_js_MBps", "bare_js_to_worker_MBps",
-    "bare_worker_to_js_MBps", "cold_bytes",
+    "bare_worker_to_js_MBps", "cold_bytes", "cold_total_bytes",
 ]  # fmt: skip
 
 
@@ -68,13 +77,13 @@ ORDER = [
 
 
 @contextmanager
-def server() -> Iterator[str]:
+def server(app: str = "examples.bench.app:app", ready_path: str = "/bare") -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "examples.bench.app:app", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
         cwd=ROOT,
     )  # fmt: skip
@@ -84,7 +93,7 @@ def server() -> Iterator[str]:
             if proc.poll() is not None:
                 raise SystemExit(f"bench: the bench server exited with code {proc.returncode}")
             try:
-                with urlopen(url + "/bare", timeout=2):
+                with urlopen(url + ready_path, timeout=2):
                     break
             except OSError:
                 if time.monotonic() > deadline:
@@ -133,11 +142,13 @@ def run_tti(browser: Browser, base: str) -> dict[str, Any]:
         if kept:
             break
         page.wait_for_timeout(50)
+    cold_total_bytes = wire_bytes(finished)
     page.close()
     page = context.new_page()
     warm, warm_timings = first_answer(page, base + "/tti")
     context.close()
-    return {"tti_cold_ms": cold, "tti_warm_ms": warm, "cold_bytes": cold_bytes, "timings": timings,
+    return {"tti_cold_ms": cold, "tti_warm_ms": warm, "cold_bytes": cold_bytes, "cold_total_bytes": cold_total_bytes,
+            "timings": timings,
             "warm_timings": warm_timings, "warnings": warnings, "kept": bool(kept)}  # fmt: skip
 
 
@@ -156,15 +167,19 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
     page.wait_for_function("window.fhBench !== undefined", timeout=TIMEOUT_MS, polling=50)
     isolated = page.evaluate("crossOriginIsolated")  # 5 µs timers, not 100 µs (examples/bench/app.py)
     page.wait_for_function("window.fhBare !== undefined", timeout=TIMEOUT_MS)
-    # widget and bare-echo round trips alternate, one of each at a time, so both see the same machine
-    rtt, bare_rtt = page.evaluate("""async ([warmup, n]) => {
-        const widget = [], bare = [];
+    # widget and bare-echo round trips alternate, one of each at a time, so both see the same
+    # machine; and the widget's again with ipywidgets' echo_update on (as before the worker turned it off)
+    rtt, bare_rtt, echo_rtt = page.evaluate("""async ([warmup, n]) => {
+        const widget = [], bare = [], echo = [];
         for (let i = 0; i < warmup + n; i++) {
             const [w] = await window.fhBench.rtt(1);
             const [b] = await window.fhBare.rtt(1);
-            if (i >= warmup) { widget.push(w); bare.push(b); }
+            await window.fhBench.setEcho(true);
+            const [e] = await window.fhBench.rtt(1);
+            await window.fhBench.setEcho(false);
+            if (i >= warmup) { widget.push(w); bare.push(b); echo.push(e); }
         }
-        return [widget, bare];
+        return [widget, bare, echo];
     }""", [RTT_WARMUP, RTT_COUNT])
     page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)  # warm-up: first big allocations
     to_py = page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)
@@ -181,7 +196,7 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
     context.close()
     rate = lambda ms: BUFFER / MB / (ms / 1000)  # noqa: E731
     return {
-        "rtt_p50_us": percentile(rtt, 50), "rtt_p99_us": percentile(rtt, 99),
+        "rtt_p50_us": percentile(rtt, 50), "rtt_p99_us": percentile(rtt, 99), "rtt_echo_p50_us": percentile(echo_rtt, 50),
         "postmessage_rtt_p50_us": percentile(bare_rtt, 50),
         "js_to_py_MBps": rate(to_py), "py_to_js_MBps": rate(from_py),
         "bare_js_to_worker_MBps": rate(to_worker), "bare_worker_to_js_MBps": rate(from_worker),
@@ -207,6 +222,22 @@ def percentile(values: list[float], p: float) -> float:
 # ---------------------------------------------------------------- the whole bench
 
 
+def network(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
+    import bench_network  # noqa: PLC0415 - beside this script
+
+    out: dict[str, Any] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            with server() as base:
+                out.update(bench_network.rows(browser, base + "/tti", "bench", runs, bench_network.LINKS, say))
+            with server("examples.demo.app:app", "/counter") as base:
+                out.update(bench_network.rows(browser, base + "/counter", "demo", runs, bench_network.LINKS[:1], say))
+        finally:
+            browser.close()
+    return out
+
+
 def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
     steps = [("tti", run_tti), ("naive", run_naive), ("transfers", run_transfers), ("pyodide boot", run_pyodide_boot)]
     results: list[dict[str, Any]] = []
@@ -230,8 +261,7 @@ def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
         **{key: round(figures[key], 3) for key in ORDER},
         "runs": runs,
         "targets": {key: f"{op} {value}" for key, (op, value) in TARGETS.items()},
-        "machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "platform": platform.platform(),
-                    "chromium": CHROMIUM},  # fmt: skip
+        "machine": machine(),
         "boot_timings": [r["timings"] for r in results],
         "warm_boot_timings": [r["warm_timings"] for r in results],
         "naive_timings": [r["naive_timings"] for r in results],
@@ -239,6 +269,17 @@ def bench(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
         "timer_resolution_us": 5 if all(r["isolated"] for r in results) else 100,
         "per_run": [{k: v for k, v in r.items() if k in ORDER} for r in results],
     }
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "platform": platform.platform(), "chromium": CHROMIUM}
+
+
+def bench_network_table(report: dict[str, Any]) -> str:
+    import bench_network  # noqa: PLC0415
+
+    load = ", ".join(f"{x:.2f}" for x in report["machine"]["load_avg"])
+    return bench_network.table(report["network"]) + f"\n({report['machine']['cpus']} CPUs, load average {load})"
 
 
 def table(report: dict[str, Any]) -> str:
@@ -271,18 +312,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--no-server", dest="server", action="store_false", help="skip the server-mode rows (scripts/bench_server.py)")
     parser.add_argument("--quick-server", action="store_true", help="fewer samples and capacity steps in the server-mode rows")
+    parser.add_argument("--network", action="store_true", help="add the emulated-network rows (scripts/bench_network.py)")
+    parser.add_argument("--network-only", action="store_true", help="run only the emulated-network rows")
+    parser.add_argument("--network-runs", type=int, default=3, help="visits per boot and link in the network rows (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     if not os.access(CHROMIUM, os.X_OK):
         raise SystemExit(f"bench: Chromium is missing at {CHROMIUM}: apt-get install -y chromium (never `playwright install`)")
-    report = bench(args.runs, lambda message: print(f"bench: {message}", file=sys.stderr))
+    say = lambda message: print(f"bench: {message}", file=sys.stderr)  # noqa: E731
+    if args.network_only:
+        report = {"network": network(args.network_runs, say), "machine": machine()}
+        print(bench_network_table(report))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"wrote {args.json}")
+        return 0
+    report = bench(args.runs, say)
+    if args.network:
+        report["network"] = network(args.network_runs, say)
     if args.server:
         import bench_server  # noqa: PLC0415 - beside this script
 
         print("bench: server mode (raw protocol clients on loopback)", file=sys.stderr)
         report["server"] = bench_server.run(quick=args.quick_server)
     print(table(report))
+    if report.get("network"):
+        print(bench_network_table(report))
     if report["page_warnings"]:
         print("page warnings:\n  " + "\n  ".join(report["page_warnings"]))
     if args.json:

@@ -21,6 +21,10 @@ def bridge(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
     monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
     monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
     monkeypatch.delitem(sys.modules, "fh_anywidget.kernel.bridge", raising=False)
+    from ipywidgets.widgets import widget
+
+    # bridge.start turns echo_update off for the process: back on for the other tests (server mode)
+    monkeypatch.setattr(widget, "JUPYTER_WIDGETS_ECHO", widget.JUPYTER_WIDGETS_ECHO)
     yield importlib.import_module("fh_anywidget.kernel.bridge")
     sys.modules.pop("fh_anywidget.kernel.bridge", None)
 
@@ -155,12 +159,54 @@ def test_messages_without_buffers_cross_with_none_and_buffers_cross_as_arrays(br
         comm_id = posted.pop()[0][-1]["model_id"]
         handle(json.dumps({"type": "comm_msg", "comm_id": comm_id, "data": {"method": "update", "state": {"n": 1}}}), None)
         frame, buffers = posted.pop()
-        assert [m["data"]["method"] for m in frame] == ["echo_update", "update"] and buffers is None
+        assert frame["data"]["method"] == "update" and buffers is None  # one message: no echo_update in the worker
         handle(json.dumps({"type": "comm_msg", "comm_id": comm_id, "data": {"method": "custom", "content": {"op": "ping"}}}),
                [_JsBuffer(b"ping")])
         reply, buffers = posted.pop()
         assert reply["data"]["content"] == {"op": "pong"} and reply["nbuffers"] == 1
         assert [bytes(b) for b in buffers] == [b"ping"]
+    finally:
+        for k in list(comms._installed):
+            k.close()
+
+
+def test_a_pending_standard_library_zip_has_its_modules_written_first(bridge, paths) -> None:
+    archive, _ = paths
+    import zipimport
+
+    importer = zipimport.zipimporter(str(archive))  # its directory read, as the snapshot's Python has it
+    getattr(importer, "_get_files", lambda: None)()  # (read lazily by Python 3.13+)
+    assert bridge.zip_top_level_names(str(archive)) == ["zipped_module_for_bridge_test"]
+    writes: list[int] = []
+    bridge.defer_files(lambda: (writes.append(1), bridge.files_written()), ["somepackage"], str(archive))
+    try:
+        importlib.import_module("zipped_module_for_bridge_test")
+        assert writes == [1]
+    finally:
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, bridge.FilesPending)]
+
+
+def test_the_worker_sends_no_echo_update_but_a_value_python_changed_comes_back(bridge) -> None:
+    import json
+
+    import traitlets
+
+    from fh_anywidget.kernel import comms
+
+    posted: list[list] = []
+    handle = bridge.start(lambda text, buffers: posted.append(json.loads(text)))
+    try:
+        handle(json.dumps({"type": "create", "key": "w", "target": "fh_anywidget.kernel.warmup:_warm_up_widget", "kwargs": {}}), None)
+        comm_id = posted.pop()[-1]["model_id"]
+        from fh_anywidget.kernel.ipywidgets_api import live_widget
+
+        widget = live_widget(comm_id)
+        widget.add_traits(capped=traitlets.Int(0).tag(sync=True))
+        widget.observe(lambda change: setattr(widget, "capped", min(change["new"], 10)), "capped")
+        handle(json.dumps({"type": "comm_msg", "comm_id": comm_id, "data": {"method": "update", "state": {"capped": 50}}}), None)
+        frame = posted.pop()
+        frame = frame if isinstance(frame, list) else [frame]
+        assert [(m["data"]["method"], m["data"]["state"]) for m in frame] == [("update", {"capped": 10})]
     finally:
         for k in list(comms._installed):
             k.close()

@@ -398,7 +398,7 @@ def test_dist_holds_the_core_the_wheels_the_lock_and_the_manifest(sources: Simpl
     out = sources.tmp / "dist"
     manifest = build(sources, out)
     expected = {"pyodide.mjs", "pyodide.js", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                "package.json", "pyodide-lock.json", "pyodide-lock.json.gz",  # a gzip twin where it pays
+                "package.json", "pyodide-lock.json", "pyodide-lock.json.gz", "pyodide-lock.json.br",  # twins where they pay
                 "fh-anywidget.json", *(w.name for w in sources.wheels)}  # fmt: skip
     assert {p.name for p in out.iterdir()} == expected
     assert manifest == read_manifest(out)

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import brotli
 import pytest
 from fasthtml.common import fast_app
 from starlette.testclient import TestClient
@@ -24,6 +25,8 @@ from fh_anywidget.dist.snapshot import (
     PACK_MAGIC,
     PACK_NAME,
     SNAPSHOT_NAME,
+    SNAPSHOT_PLAIN,
+    SOURCES_PACK_NAME,
     SnapshotJob,
     build_snapshot,
     pack_bytes,
@@ -119,7 +122,17 @@ def test_gzip_twins_are_written_only_where_they_save_bytes(tmp_path: Path) -> No
     written = write_gzip_twins(tmp_path)
     assert set(written) == {"pyodide.asm.wasm"}
     assert gzip.decompress((tmp_path / "pyodide.asm.wasm.gz").read_bytes()) == (tmp_path / "pyodide.asm.wasm").read_bytes()
-    assert not (tmp_path / "python_stdlib.zip.gz").exists()
+    assert brotli.decompress((tmp_path / "pyodide.asm.wasm.br").read_bytes()) == (tmp_path / "pyodide.asm.wasm").read_bytes()
+    assert not (tmp_path / "python_stdlib.zip.gz").exists() and not (tmp_path / "python_stdlib.zip.br").exists()
+
+
+def test_brotli_twins_are_kept_in_the_cache_by_content(tmp_path: Path) -> None:
+    data = b"the same bytes " * 1000
+    first = dist_snapshot.brotli_bytes(data, tmp_path / "cache")
+    assert first is not None and brotli.decompress(first) == data
+    [kept] = (tmp_path / "cache" / "brotli").iterdir()
+    kept.write_bytes(b"from the cache")
+    assert dist_snapshot.brotli_bytes(data, tmp_path / "cache") == b"from the cache"
 
 
 # ---------------------------------------------------------------- build_snapshot
@@ -135,9 +148,15 @@ def test_the_snapshot_is_made_gzipped_and_described_for_the_manifest(out: Path, 
     assert "fh_anywidget.kernel" in job.imports and job.imports[-1] == "drawdata"  # a stray `tests` is not imported
     assert job.site_packages == "/lib/python3.14/site-packages" == site_packages("3.14.2")
     assert gzip.decompress((out / SNAPSHOT_NAME).read_bytes()) == snapshot_head(BUILD_ID, b"\0" * 4000)
-    assert read_pack((out / PACK_NAME).read_bytes())["alpha/__init__.py"] == b"A = 1\n"
+    # the data files right after the restore, the Python sources after the first answer
+    assert read_pack((out / SOURCES_PACK_NAME).read_bytes())["alpha/__init__.py"] == b"A = 1\n"
+    assert not [path for path in read_pack((out / PACK_NAME).read_bytes()) if path.endswith(".py")]
+    # the snapshot as it is, with its brotli twin: the host serves it with Content-Encoding
+    assert (out / SNAPSHOT_PLAIN).read_bytes() == snapshot_head(BUILD_ID, b"\0" * 4000)
+    assert brotli.decompress((out / f"{SNAPSHOT_PLAIN}.br").read_bytes()) == (out / SNAPSHOT_PLAIN).read_bytes()
     assert entry == {
-        "file": SNAPSHOT_NAME, "size": 4048, "build_id": BUILD_ID, "kernel_hash": kernel_hash(), "pack": PACK_NAME,
+        "file": SNAPSHOT_NAME, "plain": SNAPSHOT_PLAIN, "delta": "initial-memory", "size": 4048, "build_id": BUILD_ID, "kernel_hash": kernel_hash(),
+        "pack": PACK_NAME, "sources": SOURCES_PACK_NAME, "source_names": ["alpha"],
         "site_packages": "/lib/python3.14/site-packages", "imports": list(job.imports), "widget_modules": [],
         "failed_imports": [],
     }  # fmt: skip
@@ -313,18 +332,50 @@ def test_the_host_gives_the_worker_the_snapshot_urls_and_serves_them(tmp_path: P
     assert snapshot_build_id(gzip.decompress(response.content)) == BUILD_ID
 
 
-def test_with_the_packs_gzip_twin_the_worker_gets_it_and_the_size_to_gunzip_it_into(tmp_path: Path) -> None:
+def test_served_the_worker_gets_plain_urls_and_the_browser_decodes_the_best_twin_it_accepts(tmp_path: Path) -> None:
+    d = write_dist(tmp_path)
+    raw = snapshot_head(BUILD_ID, b"\0" * 100)
+    (d / SNAPSHOT_PLAIN).write_bytes(raw)
+    (d / f"{SNAPSHOT_PLAIN}.br").write_bytes(brotli.compress(raw))
+    manifest = json.loads((d / "fh-anywidget.json").read_text())
+    manifest["snapshot"]["plain"] = SNAPSHOT_PLAIN
+    (d / "fh-anywidget.json").write_text(json.dumps(manifest))
+    app, _ = fast_app(default_hdrs=False)
+    boot = AnyWidgetHost(app, dist_dir=d).runtime_config()["worker"]
+    assert boot["snapshot"]["url"] == boot["indexURL"] + SNAPSHOT_PLAIN
+    client = TestClient(app)
+    for accept, coding in (("gzip, deflate, br, zstd", "br"), ("gzip", "gzip"), ("gzip, br;q=0", "gzip"), ("identity", None)):
+        response = client.get(boot["snapshot"]["url"], headers={"Accept-Encoding": accept})
+        assert response.headers.get("content-encoding") == coding, accept
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.content == raw  # decoded by the client, as a browser does
+
+
+def test_on_a_static_site_the_worker_gets_the_gzip_files_and_the_sizes_to_gunzip_them_into(tmp_path: Path) -> None:
     d = write_dist(tmp_path)
     raw = (d / PACK_NAME).read_bytes() * 50
     (d / PACK_NAME).write_bytes(raw)
     (d / f"{PACK_NAME}.gz").write_bytes(gzip.compress(raw))
+    (d / SOURCES_PACK_NAME).write_bytes(raw)
+    (d / f"{SOURCES_PACK_NAME}.gz").write_bytes(gzip.compress(raw))
+    (d / SNAPSHOT_PLAIN).write_bytes(gzip.decompress((d / SNAPSHOT_NAME).read_bytes()))
+    manifest = json.loads((d / "fh-anywidget.json").read_text())
+    manifest["snapshot"].update(plain=SNAPSHOT_PLAIN, sources=SOURCES_PACK_NAME, source_names=["alpha"])
+    (d / "fh-anywidget.json").write_text(json.dumps(manifest))
     app, _ = fast_app(default_hdrs=False)
-    boot = AnyWidgetHost(app, dist_dir=d).runtime_config()["worker"]
-    assert boot["snapshot"]["packURL"] == boot["indexURL"] + PACK_NAME + ".gz"
-    assert boot["snapshot"]["packSize"] == len(raw)
-    response = TestClient(app).get(boot["snapshot"]["packURL"], headers={"Accept-Encoding": "gzip"})
-    assert "content-encoding" not in response.headers  # the worker gunzips it itself
-    assert gzip.decompress(response.content) == raw
+    host = AnyWidgetHost(app, dist_dir=d)
+    served = host.runtime_config()["worker"]["snapshot"]
+    assert "packSize" not in served and served["packURL"].endswith(PACK_NAME)
+    assert served["sourcesURL"].endswith(SOURCES_PACK_NAME) and served["sourceNames"] == ["alpha"]
+    host.set_public_prefix("/site/_fhaw")
+    boot = host.runtime_config()["worker"]
+    snapshot = boot["snapshot"]
+    assert snapshot["url"] == boot["indexURL"] + SNAPSHOT_NAME
+    assert (snapshot["packURL"], snapshot["packSize"]) == (boot["indexURL"] + PACK_NAME + ".gz", len(raw))
+    assert (snapshot["sourcesURL"], snapshot["sourcesSize"]) == (boot["indexURL"] + SOURCES_PACK_NAME + ".gz", len(raw))
+    copied = {name.split("/", 1)[1] for name, _ in host.static_files() if name.startswith(host.dist.slug)}
+    assert {SNAPSHOT_NAME, PACK_NAME + ".gz", SOURCES_PACK_NAME + ".gz"} <= copied
+    assert not copied & {SNAPSHOT_PLAIN, PACK_NAME, SOURCES_PACK_NAME}  # the worker reads the .gz files
 
 
 def test_the_host_tells_the_worker_why_it_boots_without_the_snapshot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -54,6 +54,11 @@ function render({ model, el }) {
       }
       return times;
     },
+    /** turn ipywidgets' echo_update on or off in Python @param {boolean} on */
+    async setEcho(on) {
+      const [reply] = await request({ op: "echo", on });
+      if (reply.on !== on) throw new Error(`Python's echo_update is ${reply.on}, not ${on}`);
+    },
     /** ms to send `bytes` to Python in one buffer and hear that it arrived */
     async toPython(bytes) {
       const buffer = new Uint8Array(bytes).fill(7).buffer;

@@ -3,7 +3,9 @@
 - the page sets ``n``; Python's observer sets ``echo = n`` (one round trip per change);
 - custom messages move big buffers: ``{"op": "sink"}`` with buffers (page -> Python, Python
   answers ``{"op": "sunk", "bytes": N}``), ``{"op": "prepare", "bytes": N}`` then
-  ``{"op": "source"}`` (Python -> page: one buffer of N bytes).
+  ``{"op": "source"}`` (Python -> page: one buffer of N bytes);
+- ``{"op": "echo", "on": bool}`` turns ipywidgets' ``echo_update`` on or off (the worker has it
+  off), so the bench can time round trips both ways in one page.
 """
 
 from __future__ import annotations
@@ -42,3 +44,8 @@ class Ping(anywidget.AnyWidget):
             self.send({"op": "prepared"})
         elif op == "source":
             self.send({"op": "sourced"}, buffers=[self._prepared])
+        elif op == "echo":  # scripts/bench measures round trips with ipywidgets' echo_update on and off
+            from ipywidgets.widgets import widget
+
+            widget.JUPYTER_WIDGETS_ECHO = bool(content.get("on"))
+            self.send({"op": "echo", "on": widget.JUPYTER_WIDGETS_ECHO})

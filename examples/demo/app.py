@@ -155,9 +155,10 @@ def drawing_page():
 
 
 @rt("/late-import")
-def late_import_page():
+def late_import_page(module: str = "wcwidth"):
+    # ?module=colorsys: a standard library module (the worker writes the stdlib's zip late too)
     return page("A late import", Section(H2("LateImport: imports a module no widget needed before"),
-                                         widget(LateImport), id="late"))
+                                         widget(LateImport, module=module), id="late"))
 
 
 in_app.mount(rt, host, widget, page, root, MODE.get)

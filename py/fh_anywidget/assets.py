@@ -45,6 +45,8 @@ SERVICE_WORKER_JS = "service-worker/sw.js"
 """The service worker of an exported static site (fh_anywidget.export)."""
 HTMX_JS = "vendor/htmx.min.js"
 """htmx, the pinned release (fh_anywidget.vendor.HTMX): offered to the pages (``AnyWidgetHost(htmx=True)``)."""
+DELTA_JS = "worker/snapshot-delta.js"
+"""Applies and undoes the snapshot's delta: the worker's, and Node's at build time (dist/snapshot.py)."""
 PACK_JS = "worker/pack.js"
 """The site-packages pack's reader and writer: the worker's, and Node's at build time (dist/snapshot.py)."""
 
@@ -129,13 +131,36 @@ class Blob:
         return f"b/{self.name}"
 
 
+TWINS = (("br", ".br"), ("gzip", ".gz"))
+"""Precompressed twins, best first: `NAME.br` (brotli) and `NAME.gz` beside a file."""
+
+
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header accepts ("gzip, br;q=0" -> {"gzip"})."""
+    accepted = set()
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+        try:
+            if float(q) > 0:
+                accepted.add(coding.strip().lower())
+        except ValueError:
+            continue
+    return accepted
+
+
 def file_response(request: Request, path: Path) -> Response:
-    """A file with its MIME type and a forever cache header; gzip when a ``.gz`` twin exists."""
+    """A file with its MIME type and a forever cache header; its brotli or gzip twin (``.br``,
+    ``.gz`` beside it), the best the client accepts, with Content-Encoding."""
     headers = {"Cache-Control": IMMUTABLE}
-    gz = path.with_name(path.name + ".gz")
-    if gz.is_file() and "gzip" in request.headers.get("accept-encoding", ""):
-        headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-        return FileResponse(gz, media_type=media_type(path.name), headers=headers)
+    accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
+    for coding, suffix in TWINS:
+        twin = path.with_name(path.name + suffix)
+        if coding in accepted and twin.is_file():
+            headers.update({"Content-Encoding": coding, "Vary": "Accept-Encoding"})
+            return FileResponse(twin, media_type=media_type(path.name), headers=headers)
+    if any(path.with_name(path.name + suffix).is_file() for _, suffix in TWINS):
+        headers["Vary"] = "Accept-Encoding"
     return FileResponse(path, media_type=media_type(path.name), headers=headers)
 
 

@@ -179,6 +179,7 @@ class AnyWidgetHost:
         self.public_prefix = prefix  # where the browser finds `prefix`; a static export moves it under its base URL
         self.new_key: Callable[[], str] = lambda: uuid.uuid4().hex
         self.export: Any = None  # set by fh_anywidget.export while it renders pages
+        self.static_site = False  # set by set_public_prefix: the files are copied to a static site
         self.load_dist()
         self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
         self.server = WidgetServer(
@@ -231,6 +232,7 @@ class AnyWidgetHost:
     def set_public_prefix(self, public_prefix: str, **extra: Any) -> None:
         """Serve the same files from another URL path (a static export's base URL); re-make the runtime tag."""
         self.public_prefix = public_prefix
+        self.static_site = True  # a static server sends files as they are: no Content-Encoding
         self._blobs.clear()
         self.kernel_bundle = self._add_blob(bundles.Blob(bundles.make_zip(_kernel_files()), "zip"))
         tag = self.runtime_script(**extra)
@@ -259,15 +261,29 @@ class AnyWidgetHost:
         }
 
     def _snapshot_config(self, dist: str | None) -> dict[str, Any]:
-        """The boot config's `snapshot` (URLs of the snapshot and its pack) or `snapshotProblem`."""
+        """The boot config's `snapshot` (URLs of the snapshot and its packs) or `snapshotProblem`.
+
+        Served here, the files' plain URLs: the host sends their brotli or gzip twins with
+        Content-Encoding, and the browser decodes them. On a static site (no Content-Encoding),
+        the `.gz` files with their raw sizes: the worker gunzips them itself."""
         entry = self.snapshot.entry
         if dist is None or entry is None:
             return {"snapshot": None, "snapshotProblem": self.snapshot.problem}
-        pack = {"packURL": dist + entry["pack_gz"], "packSize": entry["pack_size"]} if "pack_gz" in entry else {
-            "packURL": dist + entry["pack"]}
-        load = {"loadPackages": entry["load_packages"]} if entry.get("load_packages") else {}  # compiled code
-        return {"snapshot": {"url": dist + entry["file"], "size": entry["size"], **pack, "sitePackages": entry["site_packages"],
-                             **load}}
+        static = self.static_site
+        url = dist + (entry["plain"] if entry.get("plain") and not static else entry["file"])
+        files: dict[str, Any] = {}
+        for key, url_key, size_key in (("pack", "packURL", "packSize"), ("sources", "sourcesURL", "sourcesSize")):
+            if static and f"{key}_gz" in entry:
+                files.update({url_key: dist + entry[f"{key}_gz"], size_key: entry[f"{key}_size"]})
+            elif entry.get(key):
+                files[url_key] = dist + entry[key]
+        if entry.get("sources"):
+            files["sourceNames"] = entry.get("source_names", [])
+        if entry.get("delta"):
+            files["delta"] = entry["delta"]
+        if entry.get("load_packages"):  # compiled code: installed after the restore
+            files["loadPackages"] = entry["load_packages"]
+        return {"snapshot": {"url": url, "size": entry["size"], **files, "sitePackages": entry["site_packages"]}}
 
     def runtime_script(self, **extra: Any) -> FT:
         config = {**self.runtime_config(), **extra}
@@ -304,10 +320,10 @@ class AnyWidgetHost:
         yield from self.web.static_files()
         if self.dist is not None:
             entry = self.snapshot.entry or {}
-            by_worker = entry.get("pack_gz")
+            by_worker = [name for name in (entry.get("file"), entry.get("pack_gz"), entry.get("sources_gz")) if name]
             files = self.dist.files
-            twins = [n for n in files if n.endswith(".gz") and n[:-3] in files and n != by_worker]
-            yield from self.dist.static_files(skip=[*twins, *([by_worker[:-3]] if by_worker else [])])
+            twins = [n for n in files if n.endswith((".gz", ".br")) and n[:-3] in files and n not in by_worker]
+            yield from self.dist.static_files(skip=[*twins, *(name[:-3] for name in by_worker if name[:-3] in files)])
         for blob in self._blobs.values():
             yield blob.path, blob.data
 

@@ -74,7 +74,8 @@ def check_snapshot(dist_dir: Path, manifest: dict[str, Any], current_kernel_hash
                                    f"without Node.js): {REBUILD}, with Node.js 20+ on PATH")
     path = dist_dir / entry["file"]
     pack = dist_dir / entry["pack"]
-    for needed in (path, pack):
+    sources = dist_dir / entry["sources"] if entry.get("sources") else None  # older dists: one pack
+    for needed in (path, pack, *([sources] if sources else [])):
         if not needed.is_file():
             return SnapshotCheck(None, f"the memory snapshot's file {needed} is missing: {REBUILD}")
     try:
@@ -90,8 +91,13 @@ def check_snapshot(dist_dir: Path, manifest: dict[str, Any], current_kernel_hash
         return SnapshotCheck(None, "the memory snapshot holds another version of fh-anywidget's kernel "
                                    f"({entry.get('kernel_hash')} there, {current_kernel_hash} here; fh-anywidget was "
                                    f"updated or edited since the dist was built): {REBUILD}")
-    # the worker gunzips the pack itself when its gzip twin is there: a quarter of the bytes
-    # through the browser's network stack, on any static host (which may not gzip it)
-    gz = pack.with_name(pack.name + ".gz")
-    extra = {"pack_gz": gz.name, "pack_size": pack.stat().st_size} if gz.is_file() else {}
+    # a static site's worker gunzips the packs itself when their gzip twins are there: a quarter
+    # of the bytes, on any static host (which may not compress them); the host negotiates instead
+    extra: dict[str, Any] = {}
+    if entry.get("plain") and not (dist_dir / entry["plain"]).is_file():
+        extra["plain"] = None  # an older dist, or one copied without it: the worker gunzips `file`
+    for key, file in (("pack", pack), ("sources", sources)):
+        gz = file.with_name(file.name + ".gz") if file else None
+        if gz and gz.is_file():
+            extra.update({f"{key}_gz": gz.name, f"{key}_size": file.stat().st_size})
     return SnapshotCheck({**entry, **extra}, None)

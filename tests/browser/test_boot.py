@@ -84,6 +84,25 @@ def test_site_packages_sources_are_written_after_the_first_message_and_found_bef
     assert sum("site-packages sources written" in line for line in lines) == 1, lines
 
 
+def test_the_standard_library_zip_comes_after_the_first_answer_and_an_import_before_has_it_at_once(
+        page: Page, context: BrowserContext, base_url: str) -> None:
+    # The restored Python has read the standard library zip's directory before the snapshot, so the
+    # worker gives Pyodide an empty zip and downloads the real one after the first message. A
+    # first widget importing a standard library module the snapshot never imported has it
+    # written (downloaded then and there) before the import goes on.
+    stdlib: list = []
+    context.on("requestfinished", lambda r: r.url.endswith("/python_stdlib.zip") and stdlib.append(r))
+    lines = console_of(page)
+    open_demo(page, base_url, "/late-import?module=colorsys")
+    found = page.locator("#late .late-import")
+    expect(found).to_have_text(re.compile(r"^colorsys \(colorsys\.py\) traitlets \d+\.\d+"), timeout=BOOT_MS)
+    expect(page.locator(".fh-anywidget-error")).to_have_count(0)
+    timings = boot_timings(page)
+    assert stdlib, "the standard library's zip was never downloaded"
+    assert stdlib[0].timing["startTime"] >= timings["timeOrigin"] + timings["restored"], (stdlib[0].timing, timings)
+    assert sum("site-packages sources written" in line for line in lines) == 1, lines
+
+
 def test_the_page_can_turn_the_snapshot_off_and_python_boots_from_the_packages(page: Page, base_url: str) -> None:
     lines = console_of(page)
     open_demo(page, base_url, "/counter?fh-anywidget-snapshot=off")
@@ -96,7 +115,7 @@ def test_the_page_can_turn_the_snapshot_off_and_python_boots_from_the_packages(p
 
 def test_a_snapshot_that_cannot_be_fetched_falls_back_to_the_packages(page: Page, context: BrowserContext,
                                                                       base_url: str) -> None:
-    context.route("**/snapshot.bin.gz", lambda route: route.fulfill(status=404, body="gone"))
+    context.route("**/snapshot.bin*", lambda route: route.fulfill(status=404, body="gone"))  # served and .gz
     lines = console_of(page)
     open_demo(page, base_url, "/counter")
     click_reaches_python(page)

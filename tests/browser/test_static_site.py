@@ -189,7 +189,8 @@ def test_a_first_visit_downloads_each_file_once(site: FileServer, playwright: Pl
     # unchanged: how a new build takes over, see the next test); nothing of the site itself
     update_check = {BASE + "fhaw-sw.js"} | {p for p in second if p.startswith(BASE + "_fhaw/web-") and p.endswith("/sw.js")}
     assert set(second) <= {BASE} | update_check, second
-    big = ["pyodide.asm.wasm", "snapshot.bin.gz", "site-packages.pack.gz", "python_stdlib.zip", "pyodide.asm.mjs"]
+    big = ["pyodide.asm.wasm", "snapshot.bin.gz", "site-packages.pack.gz", "site-packages-sources.pack.gz", "python_stdlib.zip",
+           "pyodide.asm.mjs"]
     for name in big:
         assert any(url.endswith("/" + name) for url in precached), f"{name} is not in the offline copy"
         assert sum(path.endswith("/" + name) for path in gets) == 1, (name, [p for p in gets if p.endswith(name)])

@@ -150,10 +150,14 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage | SwapMessage} PythonMessage
  *
  * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string,
- *   loadPackages?: string[]}} SnapshotConfig
- *   The memory snapshot to restore (its gzip file and raw size) and the site-packages pack it needs
- *   (gzipped when `packSize`, its raw size, is given); `loadPackages`: the lock names of the
- *   packages with compiled code, which a snapshot cannot hold, installed after the restore.
+ *   sourcesURL?: string, sourcesSize?: number, sourceNames?: string[], delta?: string, loadPackages?: string[]}} SnapshotConfig
+ *   The memory snapshot to restore (its URL, gunzipped by the worker if it ends in `.gz`, and its raw size) and the site-packages pack it needs
+ *   (gzipped when `packSize`, its raw size, is given); the pack of the Python sources, downloaded
+ *   after the first answer (gzipped when `sourcesSize` is given), and the top-level names they are
+ *   of (a dist without `sourcesURL` has the sources in the first pack); `delta` "initial-memory":
+ *   the snapshot is XORed with the module's initial memory (web/worker/snapshot-delta.js);
+ *   `loadPackages`: the lock names of the packages with compiled code, which a snapshot cannot hold,
+ *   installed after the restore.
  * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string,
  *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null}} BootConfig
  *

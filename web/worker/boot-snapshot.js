@@ -1,7 +1,8 @@
 // The fast boot: restore the memory snapshot `fh-anywidget dist` made (Python with the stack, the
 // kernel and the app's packages imported). Everything it needs is fetched at once: the snapshot
-// (or this browser's copy of it: snapshot-copy.js), the site-packages pack, the wasm (compiled
-// while the snapshot downloads: patch-instantiation.js) and the standard library. Pyodide gets
+// (or this browser's copy of it: snapshot-copy.js), the site-packages data files' pack and the
+// wasm (compiled while the snapshot downloads: patch-instantiation.js); the Python sources and
+// the standard library wait until after the first answer (pending-files.js). Pyodide gets
 // the snapshot's buffer before its bytes are in, and sets itself up meanwhile. A snapshot holds
 // memory, not files: the site-packages files it was made with are written back, the data files at
 // once, the Python sources later (pending-files.js).
@@ -11,13 +12,21 @@ import { absolute, fetchBytes, fetchGunzip, settled } from "./download.js";
 import { status } from "./outbox.js";
 import { readPack, writePack } from "./pack.js";
 import { patchInstantiation } from "./patch-instantiation.js";
-import { isSource, PendingFiles } from "./pending-files.js";
+import { isSource, PendingFiles, topLevelNames } from "./pending-files.js";
 import { checkLoader, PyodideChanged, snapshotRestore, STDLIB_FILE, WASM_FILE } from "./pyodide-internals.js";
 import { fillSnapshot, forgetKeptCopy, keepSnapshot, usedKeptCopy } from "./snapshot-copy.js";
+import { xorImage } from "./snapshot-delta.js";
 import { mark, timings } from "./timings.js";
 import { keepCallTrampoline } from "./trampoline.js";
 
 /** @typedef {import("../shared/protocol.js").BootConfig} BootConfig */
+
+/** Where Pyodide keeps the standard library's zip: "/lib/python3.14/site-packages" -> "/lib/python314.zip".
+ * @param {string} sitePackages */
+export const stdlibPath = (sitePackages) => sitePackages.replace(/\/python(\d+)\.(\d+)\/site-packages$/, "/python$1$2.zip");
+
+/** The snapshot delta this worker undoes (the manifest's word, py/fh_anywidget/dist/snapshot.py DELTA). */
+const DELTA = "initial-memory";
 
 /** @param {unknown} err */
 const reason = (err) => (err instanceof Error ? err.message : err);
@@ -60,21 +69,32 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   // dynamic linking, the standard library's files) while they download. Only then does it
   // wait for them: the restore that follows reads them.
   const memory = new Uint8Array(snapshot.size);
-  const filled = settled(fillSnapshot(memory, absolute(snapshot.url), useKept).then(() => mark("snapshot")));
+  if (snapshot.delta && snapshot.delta !== DELTA) throw new Error(`[fh-anywidget] the snapshot is a delta of a kind this worker does not know (${snapshot.delta})`);
+  /** @type {(image: Uint8Array) => void} */
+  let imaged = () => {};
+  /** The module's memory right after instantiation: the downloaded snapshot is XORed with it (snapshot-delta.js). */
+  const image = new Promise((resolve) => (imaged = resolve));
+  const filled = settled(
+    fillSnapshot(memory, absolute(snapshot.url), useKept).then(async () => {
+      if (snapshot.delta && !usedKeptCopy()) xorImage(memory, await image); // this browser's copy is kept whole
+      mark("snapshot");
+    }),
+  );
   const packURL = absolute(snapshot.packURL);
   const pack = settled(
     snapshot.packSize === undefined
       ? fetchBytes(packURL).then((buffer) => new Uint8Array(buffer))
       : fetchGunzip(packURL, new Uint8Array(snapshot.packSize)),
   );
-  // the standard library's zip, which Pyodide would ask for only once its loader is in
+  // the standard library's zip: the restored Python has what it needs of it imported, and its
+  // directory read; Pyodide gets an empty file for now, the zip comes after the first answer
   /** @type {{url: string, response: Promise<Response>, used?: boolean}} */
-  const stdlib = { url: indexURL + STDLIB_FILE, response: settled(fetch(indexURL + STDLIB_FILE)) };
+  const stdlib = { url: indexURL + STDLIB_FILE, response: Promise.resolve(new Response(new Uint8Array(0))) };
   const { loadPyodide, version } = checkLoader(await loader);
   mark("loader");
   status("Restoring Python", 20);
   const restore = snapshotRestore({ memory, asm, version, started: keepCallTrampoline, ready: filled });
-  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, stdlib });
+  const unpatch = patchInstantiation({ bytes: snapshot.size, wasmURL, compiled, stdlib, image: imaged });
   let pyodide;
   try {
     pyodide = await Promise.race([
@@ -90,8 +110,18 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   // Data files now (widgets read theirs when they are made); Python sources after the first message
   const bytes = await pack;
   const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
-  const sources = readPack(bytes).filter(({ path }) => isSource(path));
-  const pending = new PendingFiles(pyodide, sources, snapshot.sitePackages, () => setTimeout(keepSnapshot, 0));
+  const inPack = readPack(bytes).filter(({ path }) => isSource(path)); // a dist without a sources pack
+  const sources = snapshot.sourcesURL ? { url: absolute(snapshot.sourcesURL), size: snapshot.sourcesSize } : inPack;
+  const pending = new PendingFiles(
+    pyodide,
+    {
+      sources,
+      names: snapshot.sourcesURL ? snapshot.sourceNames || [] : topLevelNames(inPack),
+      stdlib: { url: stdlib.url, path: stdlibPath(snapshot.sitePackages) },
+      root: snapshot.sitePackages,
+    },
+    () => setTimeout(keepSnapshot, 0),
+  );
   pyodide.pyimport("fh_anywidget.kernel.bridge").invalidate_caches(); // in the snapshot: imported already
   mark("data");
   if (snapshot.loadPackages && snapshot.loadPackages.length) await loadCompiled(pyodide, config, snapshot.loadPackages);

@@ -1,5 +1,6 @@
-// Fetching the files a boot needs: whole, or gunzipped in the worker straight into a buffer of the
-// size the dist's manifest gives.
+// Fetching the files a boot needs: whole, or straight into a buffer of the size the dist's
+// manifest gives (gunzipped in the worker for a `.gz` file a static site sends as it is; as it
+// comes otherwise: the host sends it with Content-Encoding, and the browser decodes it).
 // @ts-check
 
 /** A URL of the boot config, made absolute (against the worker's own). @param {string} url */
@@ -29,7 +30,19 @@ export async function fetchGunzip(url, out) {
 /** fetchGunzip for a response already there. @param {Response} response @param {string} url @param {Uint8Array} out */
 export async function gunzipInto(response, url, out) {
   if (!response.ok || !response.body) throw new Error(`[fh-anywidget] ${url} answered ${response.status}`);
-  const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  return readInto(response.body.pipeThrough(new DecompressionStream("gzip")), url, out);
+}
+
+/** A response's body (as the browser decoded it) straight into `out`, which has its exact size.
+ * @param {Response} response @param {string} url @param {Uint8Array} out */
+export async function bodyInto(response, url, out) {
+  if (!response.ok || !response.body) throw new Error(`[fh-anywidget] ${url} answered ${response.status}`);
+  return readInto(response.body, url, out);
+}
+
+/** @param {ReadableStream<Uint8Array>} stream @param {string} url @param {Uint8Array} out */
+async function readInto(stream, url, out) {
+  const reader = stream.getReader();
   const size = out.byteLength;
   let offset = 0;
   for (;;) {

@@ -1,11 +1,15 @@
-// The files a snapshot boot writes late: the site-packages Python sources and the kernel's files
-// (the snapshot has their modules imported already). They are written after the first page
-// message, a hundred per task so that the page's messages are handled in between; or all at
-// once, the moment Python needs one (an import nothing else finds, package metadata, a
-// traceback: fh_anywidget.kernel.bridge's FilesPending calls writeAll).
+// The files a snapshot boot writes late: the site-packages Python sources, the standard library's
+// zip and the kernel's files (the snapshot has their modules imported already, so the first
+// answer needs none of them). The sources' pack and the zip are not even downloaded before the
+// first page message has been handled: the first answer's bytes do not share the link with them.
+// They are then written a hundred files per task, so that the page's messages are handled in
+// between; or all at once, the moment Python needs one (an import nothing else finds, package
+// metadata, a traceback: fh_anywidget.kernel.bridge's FilesPending calls writeAll), downloaded
+// then and there with a synchronous request if they are not in yet.
 // @ts-check
 import { KERNEL_DIR } from "./bundles.js";
-import { writeFiles } from "./pack.js";
+import { fetchBytes, fetchGunzip } from "./download.js";
+import { readPack, writeFiles } from "./pack.js";
 import { mark } from "./timings.js";
 
 /** Sources written per task, when they are written in the background. */
@@ -21,57 +25,125 @@ export function topLevelNames(files) {
   return [...new Set(files.map(({ path }) => path.split("/")[0].replace(/\.py$/, "")))];
 }
 
+/**
+ * A file to download later: its URL, and its raw size when the worker gunzips it (a `.gz` file).
+ * @typedef {{url: string, size?: number}} Later
+ */
+
+/** `later` now, with a synchronous request (a worker may make one): the raw bytes.
+ * @param {Later} later @param {(gz: Uint8Array) => Uint8Array} gunzip */
+function downloadNow(later, gunzip) {
+  const request = new XMLHttpRequest();
+  request.open("GET", later.url, false);
+  request.responseType = "arraybuffer";
+  request.send();
+  if (request.status !== 200) throw new Error(`[fh-anywidget] ${later.url} answered ${request.status}`);
+  const bytes = new Uint8Array(request.response);
+  return later.size === undefined ? bytes : gunzip(bytes);
+}
+
+/** `later`, downloaded (and gunzipped) in the background. @param {Later} later */
+async function download(later) {
+  return later.size === undefined ? new Uint8Array(await fetchBytes(later.url)) : fetchGunzip(later.url, new Uint8Array(later.size));
+}
+
 export class PendingFiles {
   /** The kernel bundle's bytes, written with the sources (set once downloaded). @type {ArrayBuffer | null} */
   kernel = null;
   #pyodide;
+  /** The sources still to write (null: their pack is not in yet). @type {Array<{path: string, data: Uint8Array}> | null} */
   #files;
+  #sources;
+  #stdlib;
   #root;
   #written;
+  #started = false;
   #writing = false;
   #done = false;
+  /** @type {Uint8Array | null} */
+  #stdlibBytes = null;
 
   /**
    * @param {any} pyodide
-   * @param {Array<{path: string, data: Uint8Array}>} files  The sources (from the pack: readPack).
-   * @param {string} root  The site-packages folder they go to.
+   * @param {{sources: Array<{path: string, data: Uint8Array}> | Later, names: string[],
+   *   stdlib: (Later & {path: string}) | null, root: string}} what  The sources (files from a pack
+   *   already in, or their pack to download), the top-level names they are of, the standard
+   *   library's zip to download (null: it is there) and the site-packages folder.
    * @param {() => void} written  Called once everything is written.
    */
-  constructor(pyodide, files, root, written) {
+  constructor(pyodide, { sources, names, stdlib, root }, written) {
     this.#pyodide = pyodide;
-    this.#files = files;
+    this.#files = Array.isArray(sources) ? sources : null;
+    this.#sources = Array.isArray(sources) ? null : sources;
+    this.#stdlib = stdlib;
+    this.names = names;
     this.#root = root;
     this.#written = written;
   }
 
-  /** The top-level packages and modules the pending sources are of (for the bridge's finder). */
-  get names() {
-    return topLevelNames(this.#files);
+  /** Where the standard library's zip goes, if it is still to be written; else null. */
+  get stdlibZip() {
+    return this.#stdlib && !this.#done ? this.#stdlib.path : null;
   }
 
   /** Write all that is left, now (later calls do nothing). */
   writeAll() {
     if (this.#done) return;
     this.#done = true;
-    writeFiles(this.#pyodide.FS, this.#files, this.#root);
+    const gunzip = (/** @type {Uint8Array} */ gz) => this.#pyodide.pyimport("zlib").decompress(gz, 31).toJs();
+    if (this.#stdlib) this.#writeStdlib(this.#stdlibBytes ?? downloadNow(this.#stdlib, gunzip));
+    const files = this.#files ?? (this.#sources ? readPack(downloadNow(this.#sources, gunzip)) : []);
+    writeFiles(this.#pyodide.FS, files, this.#root);
     if (this.kernel) this.#pyodide.unpackArchive(this.kernel, "zip", { extractDir: KERNEL_DIR });
     this.#pyodide.pyimport("fh_anywidget.kernel.bridge").files_written();
     mark("files");
-    console.info("[fh-anywidget] site-packages sources written");
+    console.info("[fh-anywidget] site-packages sources written, and the standard library's zip");
     this.#written();
   }
 
-  /** Write them a few at a time, one task each, so that the page's messages are handled in
-   * between (the first widget's answers are not held up by them). */
+  /** Download what is still to download, write it a few files at a time, one task each, so that
+   * the page's messages are handled in between (the first widget's answers are not held up by
+   * them). Called after each page message; the first call starts it. */
   writeSoon() {
     if (this.#done || this.#writing) return;
     this.#writing = true;
+    this.#start();
+  }
+
+  async #start() {
+    if (this.#started) return;
+    this.#started = true;
+    try {
+      const [stdlib, pack] = await Promise.all([
+        this.#stdlib ? download(this.#stdlib) : null,
+        this.#sources ? download(this.#sources) : null,
+      ]);
+      if (this.#done) return; // written meanwhile, all at once
+      if (stdlib) this.#stdlibBytes = stdlib;
+      if (pack) this.#files = readPack(pack);
+    } catch (err) {
+      // writeAll downloads them again when Python needs them
+      console.warn(`[fh-anywidget] could not download the Python sources in the background (${err instanceof Error ? err.message : err}); they are fetched when Python needs them`);
+      return;
+    }
     const step = () => {
       if (this.#done) return;
-      if (this.#files.length <= FILES_PER_TASK) return this.writeAll();
-      writeFiles(this.#pyodide.FS, this.#files.splice(0, FILES_PER_TASK), this.#root);
+      const files = /** @type {Array<{path: string, data: Uint8Array}>} */ (this.#files);
+      if (files.length <= FILES_PER_TASK) return this.writeAll();
+      writeFiles(this.#pyodide.FS, files.splice(0, FILES_PER_TASK), this.#root);
       setTimeout(step, 0);
     };
     setTimeout(step, 0);
+  }
+
+  /** @param {Uint8Array} bytes */
+  #writeStdlib(bytes) {
+    const { FS } = this.#pyodide;
+    const stream = FS.open(/** @type {{path: string}} */ (this.#stdlib).path, "w");
+    try {
+      FS.write(stream, bytes, 0, bytes.length, 0, true);
+    } finally {
+      FS.close(stream);
+    }
   }
 }

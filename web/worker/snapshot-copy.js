@@ -2,7 +2,7 @@
 // (in the origin private file system, web/worker/store.js), else the download, gunzipped; and,
 // once the first widget answered, keeping a downloaded snapshot for the next visit.
 // @ts-check
-import { gunzipInto, settled } from "./download.js";
+import { bodyInto, gunzipInto, settled } from "./download.js";
 import { forget, opfsRoot, readStored, store, storedName } from "./store.js";
 import { timings } from "./timings.js";
 
@@ -11,7 +11,7 @@ import { timings } from "./timings.js";
 const kept = { root: null, name: "", used: false, toKeep: null };
 
 /** Fill `memory` with the unpacked snapshot: this browser's copy if it has one (and `useKept`),
- * else downloaded from `url` and gunzipped. The download starts at once, while the copy is
+ * else downloaded from `url` (gunzipped here if it is a `.gz` file: a static site's). The download starts at once, while the copy is
  * looked for (a first visit does not wait for the lookup), and is cancelled if the copy is there.
  * @param {Uint8Array} memory @param {string} url  The snapshot's absolute URL. @param {boolean} useKept */
 export async function fillSnapshot(memory, url, useKept) {
@@ -27,7 +27,7 @@ export async function fillSnapshot(memory, url, useKept) {
     timings.keptCopy = 1;
     return;
   }
-  await gunzipInto(await response, url, memory);
+  await (url.endsWith(".gz") ? gunzipInto : bodyInto)(await response, url, memory);
   kept.toKeep = memory;
 }
 

@@ -19,6 +19,7 @@ import "./patch-instantiation.js";
 import "./pending-files.js";
 import "./pyodide-internals.js";
 import "./snapshot-copy.js";
+import "./snapshot-delta.js";
 import "./store.js";
 import "./timings.js";
 import "./trampoline.js";

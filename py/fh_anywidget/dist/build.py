@@ -28,7 +28,7 @@ from .pins import NPM_PIN, WORKER_PINS, WheelPin, read_npm_pin, read_wheel_pins
 from .pip_worker import PipRetry
 from .pyodide_packages import PyodideSource, check_requested, closure, fetch_lock_files, is_compiled, lock_index
 from .pip_errors import server_mode_hint
-from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, Runner, build_snapshot, run_node, write_gzip_twins
+from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, SNAPSHOT_PLAIN, SOURCES_PACK_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from ..files import sha256_file
 from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel
 
@@ -98,7 +98,8 @@ def build_dist(
     lock = build_lock(npm_lock.data, stack + extras, sorted(from_pyodide))
     core = {name: npm_files[name] for name in CORE_FILES}
     build_id = _build_id(core["pyodide.mjs"])
-    later = {n + ".gz" for n in GZIP_CANDIDATES} | ({SNAPSHOT_NAME, PACK_NAME} if snapshot else set())
+    later = {n + twin for n in GZIP_CANDIDATES for twin in (".gz", ".br")} | (
+        {SNAPSHOT_NAME, SNAPSHOT_PLAIN, SNAPSHOT_PLAIN + ".br", PACK_NAME, SOURCES_PACK_NAME} if snapshot else set())
     vendored = [w.path for w in stack + extras] + [from_pyodide[k] for k in sorted(from_pyodide)]
     _write_files(out, core, vendored, lock, keep=later)
     snapshot_entry = None
@@ -114,8 +115,8 @@ def build_dist(
             load_packages=[n for n in dependency_order(lock, compiled) if n in compiled],
             compiled_imports=sorted({i for n in compiled for i in lock["packages"][n]["imports"]}),
         )  # fmt: skip
-    for name, (plain, packed) in write_gzip_twins(out).items():
-        say(f"{name}: {plain / 1e6:.2f} MB, {packed / 1e6:.2f} MB gzip")
+    for name, (plain, packed, br) in write_gzip_twins(out, cache=cache).items():
+        say(f"{name}: {plain / 1e6:.2f} MB, {packed / 1e6:.2f} MB gzip" + (f", {br / 1e6:.2f} MB brotli" if br else ""))
     files = {p.name: sha256_file(p) for p in sorted(out.iterdir()) if p.is_file() and p.name != MANIFEST_NAME}
 
     stack_names = dependency_order(lock, [w.name for w in stack])

@@ -3,7 +3,8 @@
 // modules into its file system, imports the worker stack, the kernel and the app's packages,
 // and saves a memory snapshot that the browser worker restores instead of booting.
 // Prints one JSON line on stdout: {"size": bytes, "failed": {module: error}, "warmed": frames
-// the kernel's warm-up sent, "seconds": s}.
+// the kernel's warm-up sent, "zeroed": free bytes zeroed, "delta": bytes of the initial memory
+// image the snapshot is XORed with, "seconds": s}.
 //
 // Why the files are written from JS and not installed with pyodide.loadPackage: a snapshot taken
 // after loadPackage fails ("Unexpected hiwire entry": it leaves JS objects referenced from Python).
@@ -13,8 +14,23 @@ import { pathToFileURL } from "node:url";
 const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const started = performance.now();
 const { writePack } = await import(pathToFileURL(job.packModule).href);
+const { initialImage, xorImage } = await import(pathToFileURL(job.deltaModule).href);
 const dist = job.dist.endsWith("/") ? job.dist : job.dist + "/";
 const { loadPyodide } = await import(pathToFileURL(dist + "pyodide.mjs").href);
+
+// The main module's memory right after instantiation: the snapshot is saved XORed with it
+// (web/worker/snapshot-delta.js; the worker captures the same image and undoes it)
+/** @type {Uint8Array | null} */
+let image = null;
+for (const name of /** @type {const} */ (["instantiate", "instantiateStreaming"])) {
+  const original = WebAssembly[name];
+  /** @type {any} */ (WebAssembly)[name] = async function (/** @type {any[]} */ ...args) {
+    const result = await /** @type {any} */ (original).apply(WebAssembly, args);
+    const memory = (result.instance ?? result).exports?.memory;
+    if (memory instanceof WebAssembly.Memory && image === null) image = initialImage(memory);
+    return result;
+  };
+}
 
 const pyodide = await loadPyodide({
   indexURL: dist,
@@ -105,6 +121,47 @@ pyodide.runPython("del _warmed");
 
 const libraries = Object.keys(pyodide._module.LDSO.loadedLibsByName).filter((name) => name !== "__main__");
 if (libraries.length) throw new Error(`compiled code was loaded (${libraries.join(", ")}): a snapshot cannot hold it`);
+// Memory that the heap has free, and the part of the stack not in use, hold whatever was there
+// last: zeroed, they cost the snapshot's download next to nothing (gzip, brotli).
+const zeroed = zeroFreeMemory(pyodide._module);
+
 const snapshot = pyodide.makeMemorySnapshot();
+if (image === null) throw new Error("make_snapshot.mjs: Pyodide's module was instantiated out of sight (no initial memory image)");
+xorImage(snapshot, image);
 fs.writeFileSync(job.out, snapshot);
-console.log(JSON.stringify({ size: snapshot.length, failed, warmed, seconds: (performance.now() - started) / 1000 }));
+console.log(JSON.stringify({ size: snapshot.length, failed, warmed, zeroed, delta: image.length, seconds: (performance.now() - started) / 1000 }));
+
+/** Zero the heap's free chunks (each taken with malloc, zeroed and given back, the biggest first,
+ * while the memory may not grow), what lies past the heap's top, and the stack below its
+ * pointer. Returns the bytes zeroed. Python does not run meanwhile: nothing else allocates.
+ * @param {any} module  The Emscripten module (pyodide._module). */
+function zeroFreeMemory(module) {
+  const grow = WebAssembly.Memory.prototype.grow;
+  WebAssembly.Memory.prototype.grow = () => {
+    throw new RangeError("the memory may not grow while its free chunks are zeroed");
+  };
+  const taken = [];
+  let bytes = 0;
+  try {
+    for (let size = 1 << 24; size >= 16; size >>= 1) {
+      for (let p = module._malloc(size) >>> 0; p !== 0; p = module._malloc(size) >>> 0) {
+        module.HEAPU8.fill(0, p, p + size);
+        taken.push(p);
+        bytes += size;
+      }
+    }
+  } finally {
+    for (const p of taken.reverse()) module._free(p);
+    WebAssembly.Memory.prototype.grow = grow;
+  }
+  module._malloc_trim(0);
+  const top = module._sbrk(0) >>> 0;
+  const heap = module.HEAPU8;
+  bytes += heap.length - top;
+  heap.fill(0, top);
+  const stackEnd = module._emscripten_stack_get_end() >>> 0;
+  const stackPointer = module._emscripten_stack_get_current() >>> 0;
+  const unused = Math.max(0, stackPointer - 1024 - stackEnd); // 1 KB left for this call's own frames
+  heap.fill(0, stackEnd, stackEnd + unused);
+  return bytes + unused;
+}

@@ -3,8 +3,10 @@
 The browser worker restores `snapshot.bin.gz` (Python with the worker stack, the fh_anywidget
 kernel and the app's packages already imported) instead of booting Python and installing wheels.
 A snapshot holds the wasm memory only, not Pyodide's file system, so the files of site-packages
-travel beside it as one pack (`site-packages.pack`, web/worker/pack.js reads it) that the worker writes
-back before Python runs. The snapshot is made by Node with the dist's own Pyodide, offline
+travel beside it as two packs (web/worker/pack.js reads them): `site-packages.pack`, the data
+files, which the worker writes right after the restore, and `site-packages-sources.pack`, the
+Python sources, which it downloads only after the first answer (or when Python needs one first:
+their modules are imported in the snapshot already). The snapshot is made by Node with the dist's own Pyodide, offline
 (make_snapshot.mjs), and kept in the download cache under a key of everything it depends on, so
 rebuilding a dist that did not change reuses it.
 """
@@ -33,12 +35,25 @@ if TYPE_CHECKING:
     from ..assets import Blob
 
 SNAPSHOT_NAME = "snapshot.bin.gz"
+"""The snapshot, gzipped: what a static site's worker downloads and gunzips itself."""
+SNAPSHOT_PLAIN = "snapshot.bin"
+"""The snapshot as it is: served by the host with Content-Encoding (its `.br` twin, or
+SNAPSHOT_NAME as its `.gz` twin), so the browser's network stack decodes it."""
 PACK_NAME = "site-packages.pack"
+"""The site-packages files but the Python sources: written right after a restore."""
+DELTA = "initial-memory"
+"""The manifest's word for a snapshot saved XORed with the module's initial memory (web/worker/snapshot-delta.js)."""
+SOURCES_PACK_NAME = "site-packages-sources.pack"
+"""The site-packages Python sources (`.py`): downloaded after the first answer."""
 PACK_MAGIC = b"FHAWPK1\n"
 SCRIPT = Path(__file__).with_name("make_snapshot.mjs")
-GZIP_CANDIDATES = ("pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip", "pyodide-lock.json", PACK_NAME)
-"""The files served with a `.gz` twin when gzip makes them at least GZIP_MIN_SAVING smaller."""
+GZIP_CANDIDATES = ("pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip", "pyodide-lock.json", PACK_NAME,
+                   SOURCES_PACK_NAME)
+"""The files served with a `.gz` twin (and a `.br` one) when it makes them at least GZIP_MIN_SAVING smaller."""
 GZIP_MIN_SAVING = 0.10
+BROTLI_QUALITY, BROTLI_WINDOW = 10, 24
+"""Brotli's settings for the `.br` twins: quality 11 would save another 3% of the snapshot for
+three times the build time; a 16 MiB window finds the repeats of a 30 MB memory image."""
 STACK_IMPORTS = ("anywidget", "ipywidgets", "traitlets", "comm", "IPython")
 KERNEL_IMPORTS = ("fh_anywidget.kernel", "fh_anywidget.kernel.bridge")
 WORKER_IMPORTS = ("pyodide._package_loader", "shutil", "zipfile")
@@ -68,6 +83,7 @@ class SnapshotJob:
         return json.dumps({
             "dist": str(self.dist.resolve()), "pack": str(self.pack), "kernelPack": str(self.kernel_pack),
             "imports": list(self.imports), "out": str(self.out), "packModule": str(pack_module),
+            "deltaModule": str(delta_module()),
             "sitePackages": self.site_packages, "kernelDir": KERNEL_DIR,
             "bundles": [{"dir": folder, "zip": str(zip_path), "modules": list(modules)}
                         for folder, zip_path, modules in self.bundles],
@@ -106,6 +122,23 @@ def site_packages_pack(wheels: Iterable[Path]) -> bytes:
     return pack_bytes(wheel_files(wheels))
 
 
+def is_source(path: str) -> bool:
+    """A Python source file: what a snapshot boot writes late (web/worker/pending-files.js isSource)."""
+    return path.endswith(".py")
+
+
+def source_names(wheels: Iterable[Path]) -> list[str]:
+    """The top-level packages and modules the Python sources are of (web/worker/pending-files.js
+    topLevelNames): until the sources are written, importing one of them has them written first."""
+    return sorted({path.split("/")[0].removesuffix(".py") for path, _ in wheel_files(wheels) if is_source(path)})
+
+
+def split_packs(wheels: Iterable[Path]) -> tuple[bytes, bytes]:
+    """(the data files' pack, the Python sources' pack) of the wheels' site-packages files."""
+    files = wheel_files(wheels)
+    return (pack_bytes((p, d) for p, d in files if not is_source(p)), pack_bytes((p, d) for p, d in files if is_source(p)))
+
+
 def kernel_pack() -> bytes:
     """The kernel modules, laid out as the host's kernel bundle lays them out."""
     return pack_bytes((name, path.read_bytes()) for name, path in sorted(kernel_files()))
@@ -114,27 +147,57 @@ def kernel_pack() -> bytes:
 # ---------------------------------------------------------------- gzip twins
 
 
-def write_gzip_twins(out: Path, names: Sequence[str] = GZIP_CANDIDATES) -> dict[str, tuple[int, int]]:
-    """Write `NAME.gz` beside each file that gzip shrinks by GZIP_MIN_SAVING or more.
+def brotli_bytes(data: bytes, cache: Path | None) -> bytes | None:
+    """`data` brotli-compressed (BROTLI_QUALITY), kept in `cache`/brotli by content: quality 10
+    takes a minute for the snapshot, and most builds compress the same files again. None when the
+    `brotli` package is missing (the host then serves gzip only)."""
+    try:
+        import brotli  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:
+        return None
+    kept = cache / "brotli" / f"{hashlib.sha256(data).hexdigest()[:32]}-q{BROTLI_QUALITY}.br" if cache else None
+    if kept is not None and kept.is_file():
+        return kept.read_bytes()
+    packed = brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW)
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = kept.with_suffix(".tmp")
+        partial.write_bytes(packed)
+        partial.replace(kept)
+    return packed
+
+
+def write_gzip_twins(out: Path, names: Sequence[str] = GZIP_CANDIDATES, cache: Path | None = None,
+                     ) -> dict[str, tuple[int, int, int | None]]:
+    """Write `NAME.gz` beside each file that gzip shrinks by GZIP_MIN_SAVING or more, and
+    `NAME.br` (brotli) beside it when the `brotli` package is there.
 
     A twin that would not pay off is not written (and an old one is removed): e.g.
-    python_stdlib.zip is already compressed. Returns name -> (plain bytes, gzip bytes) for the
-    twins written. The server sends a twin with Content-Encoding: gzip to clients that accept it.
+    python_stdlib.zip is already compressed. Returns name -> (plain bytes, gzip bytes, brotli
+    bytes or None) for the twins written. The server sends a twin with Content-Encoding: br or
+    gzip to clients that accept it.
     """
     written = {}
     for name in names:
-        path, twin = out / name, out / (name + ".gz")
+        path, twin, br_twin = out / name, out / (name + ".gz"), out / (name + ".br")
         if not path.is_file():
             twin.unlink(missing_ok=True)
+            br_twin.unlink(missing_ok=True)
             continue
         data = path.read_bytes()
         packed = gzip.compress(data, compresslevel=9, mtime=0)
         if len(packed) <= len(data) * (1 - GZIP_MIN_SAVING):
-            if not twin.is_file() or twin.read_bytes() != packed:
-                twin.write_bytes(packed)
-            written[name] = (len(data), len(packed))
+            write_if_changed(twin, packed)
+            br = brotli_bytes(data, cache)
+            if br is not None and len(br) < len(packed):
+                write_if_changed(br_twin, br)
+            else:
+                br = None
+                br_twin.unlink(missing_ok=True)
+            written[name] = (len(data), len(packed), len(br) if br is not None else None)
         else:
             twin.unlink(missing_ok=True)
+            br_twin.unlink(missing_ok=True)
     return written
 
 
@@ -154,7 +217,8 @@ def snapshot_key(out: Path, core_files: Sequence[str], pack: bytes, kernel: byte
     digest = hashlib.sha256()
     for name in sorted(core_files):
         digest.update(name.encode() + b"\0" + hashlib.sha256((out / name).read_bytes()).digest())
-    for part in (pack, kernel, SCRIPT.read_bytes(), pack_module().read_bytes(), "\n".join(imports).encode()):
+    for part in (pack, kernel, SCRIPT.read_bytes(), pack_module().read_bytes(), delta_module().read_bytes(),
+                 "\n".join(imports).encode()):
         digest.update(hashlib.sha256(part).digest())
     for blob, modules in bundles:
         digest.update(hashlib.sha256(blob.data + "\n".join(modules).encode()).digest())
@@ -165,6 +229,13 @@ def pack_module() -> Path:
     from ..assets import PACK_JS, web_dir  # noqa: PLC0415
 
     return web_dir() / PACK_JS
+
+
+def delta_module() -> Path:
+    """web/worker/snapshot-delta.js: the snapshot is saved XORed with the module's initial memory."""
+    from ..assets import DELTA_JS, web_dir  # noqa: PLC0415
+
+    return web_dir() / DELTA_JS
 
 
 def run_node(job: SnapshotJob) -> dict[str, Any]:
@@ -217,7 +288,9 @@ def build_snapshot(
     it cannot be made.
     """
     pack = site_packages_pack(wheels)
-    write_if_changed(out / PACK_NAME, pack)
+    data, sources = split_packs(wheels)
+    write_if_changed(out / PACK_NAME, data)
+    write_if_changed(out / SOURCES_PACK_NAME, sources)
     kernel = kernel_pack()
     required, optional = snapshot_imports(extras)
     imports = (*required, *optional)
@@ -265,13 +338,27 @@ def build_snapshot(
             report(f"memory snapshot: {name} imports compiled code, which a snapshot cannot hold; it is imported on first use")
         else:
             report(f"memory snapshot: warning: `import {name}` failed in the worker ({error}); it is imported on first use instead")
-    write_if_changed(out / SNAPSHOT_NAME, cached.read_bytes())
+    gz_bytes = cached.read_bytes()
+    write_if_changed(out / SNAPSHOT_NAME, gz_bytes)
+    # the snapshot as it is, and its brotli twin: what the host serves (decoded by the browser)
+    raw_bytes = gzip.decompress(gz_bytes)
+    write_if_changed(out / SNAPSHOT_PLAIN, raw_bytes)
+    br = brotli_bytes(raw_bytes, cache)
+    if br is not None:
+        write_if_changed(out / (SNAPSHOT_PLAIN + ".br"), br)
+        report(f"memory snapshot: {len(br) / 1e6:.1f} MB brotli")
+    else:
+        (out / (SNAPSHOT_PLAIN + ".br")).unlink(missing_ok=True)
     return {
         "file": SNAPSHOT_NAME,
+        "plain": SNAPSHOT_PLAIN,
+        "delta": DELTA,
         "size": info["size"],
         "build_id": build_id,
         "kernel_hash": kernel_hash(),
         "pack": PACK_NAME,
+        "sources": SOURCES_PACK_NAME,
+        "source_names": source_names(wheels),
         "site_packages": site_packages(python),
         "imports": list(imports),
         "widget_modules": [name for name in widget_modules if name not in info["failed"]],

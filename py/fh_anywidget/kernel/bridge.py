@@ -8,6 +8,10 @@ What Python sends while it handles one message from the page (an ``echo_update``
 its observers made, say) leaves in one ``postMessage`` when the handler returns: one wake-up of
 the page instead of several. A handler that runs long sends what it has every
 :data:`FLUSH_SECONDS`, so progress still shows.
+
+The worker's Python sends no ``echo_update``: the page is its only client, and the page already
+has the values it set (its views share one model object, which fired ``change`` at once). A value
+Python changes while it handles a set (an observer, a validator) still comes back as an ``update``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
+from . import ipywidgets_api
 from . import kernel as _kernel
 from .kernel import Kernel
 from .protocol import frame
@@ -69,13 +74,24 @@ class FilesPending:
 _pending: FilesPending | None = None
 
 
-def defer_files(write: Any, names: Any = ()) -> None:
+def defer_files(write: Any, names: Any = (), stdlib_zip: str | None = None) -> None:
     """Until ``write()`` (JS) has run, have it run first whenever Python needs a site-packages
-    source: ``names`` are the top-level packages and modules the sources are of."""
+    source: ``names`` are the top-level packages and modules the sources are of. ``stdlib_zip``
+    names the standard library's zip when it is pending too (an empty file until then: its
+    directory was read before the snapshot, so the names of what it holds are known here)."""
     global _pending
-    _pending = FilesPending(write, [str(name) for name in names])
+    wanted = [str(name) for name in names]
+    if stdlib_zip:
+        wanted += zip_top_level_names(str(stdlib_zip))
+    _pending = FilesPending(write, wanted)
     sys.meta_path.insert(0, _pending)
     _kernel.before_traceback = _pending.now
+
+
+def zip_top_level_names(archive: str) -> list[str]:
+    """The top-level packages and modules of a zip on ``sys.path``, from zipimport's listing of it."""
+    files = getattr(zipimport, "_zip_directory_cache", {}).get(archive) or {}
+    return sorted({name.replace("\\", "/").split("/")[0].removesuffix(".pyc").removesuffix(".py") for name in files})
 
 
 def invalidate_caches() -> None:
@@ -171,6 +187,7 @@ def start(post: Any) -> Callable[[str, Any], None]:
             flush()
 
     kernel = Kernel(send)
+    ipywidgets_api.echo_updates(False)
 
     def handle(text: str, js_buffers: Any) -> None:
         """One message from the page: its JSON text, and a JS array of its ``ArrayBuffer``s or None."""

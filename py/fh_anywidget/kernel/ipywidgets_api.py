@@ -7,6 +7,9 @@ one place, with the versions they were checked against.
   dict into ``(state, buffer_paths, buffers)``, as ipywidgets does for ``comm_open``.
 - ``comm.create_comm`` / ``comm.get_comm_manager``: module attributes that ipywidgets looks up
   at call time (the documented way to give ``comm`` another backend).
+- ``ipywidgets.widgets.widget.JUPYTER_WIDGETS_ECHO``: whether ``set_state`` sends an
+  ``echo_update`` of what a client set (read at each call; ipywidgets sets it from the
+  environment variable of that name at import). The worker turns it off: :func:`echo_updates`.
 - ``BaseComm._closed``: set when the page closed a comm, so that closing it again sends nothing.
 
 :func:`check` verifies these at first use and fails with a message that names what changed.
@@ -39,6 +42,8 @@ def check(widget_module: Any = None, comm_module: Any = None) -> None:
     problems = []
     if not isinstance(getattr(widget_module, "_instances", None), dict):
         problems.append("ipywidgets.widgets.widget._instances is no longer a dict of live widgets")
+    if not isinstance(getattr(widget_module, "JUPYTER_WIDGETS_ECHO", None), bool):
+        problems.append("ipywidgets.widgets.widget.JUPYTER_WIDGETS_ECHO (echo_update on or off) is gone")
     if not callable(getattr(widget_module, "_remove_buffers", None)):
         problems.append("ipywidgets.widgets.widget._remove_buffers(state) is gone")
     if not callable(getattr(widget_module, "_put_buffers", None)):
@@ -72,6 +77,15 @@ def _ensure_checked() -> None:
     if not _checked:
         check()
         _checked = True
+
+
+def echo_updates(on: bool) -> None:
+    """Whether this Python's widgets answer a client's ``update`` with an ``echo_update`` (for
+    every widget of the process; ipywidgets' default, and server mode's, is on)."""
+    _ensure_checked()
+    from ipywidgets.widgets import widget  # noqa: PLC0415
+
+    widget.JUPYTER_WIDGETS_ECHO = on
 
 
 def live_widget(model_id: str) -> Any:
