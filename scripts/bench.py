@@ -27,7 +27,9 @@ MB here is 2**20 bytes. Targets are printed beside the figures; nothing is asser
 `--network` adds the rows of scripts/bench_network.py: cold first answers over emulated links
 (10 Mbit/s / 60 ms and 40 Mbit/s / 40 ms), snapshot against plain boot alternating, with the
 bytes received before the first answer; on the bench page, and on the demo's /counter page (its
-own dist, with drawdata and wigglystuff) at 10 Mbit/s / 60 ms. `--network-only` runs just those.
+own dist, with drawdata and wigglystuff) at 10 Mbit/s / 60 ms; and the bench page's rows again
+through a throttling proxy (scripts/bench_link.py) instead of DevTools' emulation, `bench_proxy_*`.
+`--network-only` runs just those.
 """
 
 from __future__ import annotations
@@ -231,6 +233,7 @@ def network(runs: int, say: Callable[[str], None]) -> dict[str, Any]:
         try:
             with server() as base:
                 out.update(bench_network.rows(browser, base + "/tti", "bench", runs, bench_network.LINKS, say))
+                out.update(bench_network.rows(browser, base + "/tti", "bench_proxy", runs, bench_network.LINKS, say, proxy=True))
             with server("examples.demo.app:app", "/counter") as base:
                 out.update(bench_network.rows(browser, base + "/counter", "demo", runs, bench_network.LINKS[:1], say))
         finally:

@@ -12,17 +12,21 @@ included). It measures, from navigation start:
   total_bytes       the same once the network is idle (what the visit downloads in the end)
   before / after    which files finished before the first answer, and which after
 
-Rows are medians of `runs` visits per boot and link; `ratio` is snapshot / plain.
+Rows are medians of `runs` visits per boot and link; `ratio` is snapshot / plain. The `*_proxy`
+rows put the same visits through the throttling proxy of bench_link.py instead of DevTools'
+emulation (which costs time of its own, see there): the same link, as a network has it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import bench_link
 from playwright.sync_api import Browser, Request
 
 LINKS = (("10mbit_60ms", 10, 60), ("40mbit_40ms", 40, 40))
@@ -65,8 +69,9 @@ def _name(url: str) -> str:
     return path.rsplit("/", 1)[-1] or path
 
 
-def visit(browser: Browser, url: str, mbit: float, rtt_ms: float) -> dict[str, Any]:
-    """One cold visit over the emulated link."""
+def visit(browser: Browser, url: str, mbit: float, rtt_ms: float, *, emulate: bool = True) -> dict[str, Any]:
+    """One cold visit over the emulated link (`emulate`: DevTools' emulation; else `url` is
+    already through a link of its own, bench_link.throttled)."""
     context = browser.new_context()
     context.add_init_script(ANSWER_WATCH)
     finished: list[tuple[float, int, str]] = []
@@ -93,11 +98,12 @@ def visit(browser: Browser, url: str, mbit: float, rtt_ms: float) -> dict[str, A
     context.on("requestfailed", ended)
     context.on("request", started)
     page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    rate = mbit * 1e6 / 8
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": rtt_ms, "downloadThroughput": rate,
-                                                  "uploadThroughput": rate})  # fmt: skip
+    if emulate:
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        rate = mbit * 1e6 / 8
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": rtt_ms, "downloadThroughput": rate,
+                                                      "uploadThroughput": rate})  # fmt: skip
     page.goto(url, timeout=TIMEOUT_MS)
     page.wait_for_function("window.fhNetAnswerMs !== null", timeout=TIMEOUT_MS, polling=50)
     answer_ms, origin = page.evaluate("[window.fhNetAnswerMs, performance.timeOrigin]")
@@ -116,28 +122,41 @@ def visit(browser: Browser, url: str, mbit: float, rtt_ms: float) -> dict[str, A
 
 
 def rows(browser: Browser, page_url: str, label: str, runs: int, links: tuple[tuple[str, float, float], ...],
-         say: Callable[[str], None]) -> dict[str, Any]:
-    """Snapshot and plain visits of `page_url`, alternating, `runs` of each per link."""
-    plain_url = page_url + ("&" if "?" in page_url else "?") + "fh-anywidget-snapshot=off"
+         say: Callable[[str], None], *, proxy: bool = False) -> dict[str, Any]:
+    """Snapshot and plain visits of `page_url`, alternating, `runs` of each per link; through
+    DevTools' emulation, or (`proxy`) through the throttling proxy of bench_link.py."""
     out: dict[str, Any] = {}
     for link, mbit, rtt in links:
-        visits: dict[str, list[dict[str, Any]]] = {"snapshot": [], "plain": []}
-        for i in range(runs):
-            order = [("snapshot", page_url), ("plain", plain_url)]
-            for boot, url in order if i % 2 == 0 else order[::-1]:
-                t = time.perf_counter()
-                visits[boot].append(visit(browser, url, mbit, rtt))
-                say(f"network {label} {link} {boot} {i + 1}/{runs}: first answer {visits[boot][-1]['first_answer_ms']:,.0f} ms "
-                    f"({time.perf_counter() - t:.1f} s)")
-        row: dict[str, Any] = {"mbit": mbit, "rtt_ms": rtt, "runs": runs}
-        for boot, done in visits.items():
-            for key in ("first_answer_ms", "critical_bytes", "total_bytes"):
-                row[f"{boot}_{key}"] = statistics.median(v[key] for v in done)
-            row[f"{boot}_per_run_ms"] = [round(v["first_answer_ms"]) for v in done]
-            row[f"{boot}_files"] = {"before": done[-1]["before"], "after": done[-1]["after"]}
-        row["ratio"] = row["snapshot_first_answer_ms"] / row["plain_first_answer_ms"]
-        out[f"{label}_{link}"] = row
+        with contextlib.ExitStack() as stack:
+            url = page_url
+            if proxy:
+                parts = urlsplit(page_url)
+                port = stack.enter_context(bench_link.throttled(parts.port or 80, mbit, rtt))
+                url = parts._replace(netloc=f"127.0.0.1:{port}").geturl()
+            out[f"{label}_{link}"] = _row(browser, url, runs, mbit, rtt, not proxy, f"{label} {link}", say)
     return out
+
+
+def _row(browser: Browser, page_url: str, runs: int, mbit: float, rtt: float, emulate: bool, name: str,
+         say: Callable[[str], None]) -> dict[str, Any]:
+    """One row: `runs` snapshot and plain visits of `page_url`, alternating."""
+    plain_url = page_url + ("&" if "?" in page_url else "?") + "fh-anywidget-snapshot=off"
+    visits: dict[str, list[dict[str, Any]]] = {"snapshot": [], "plain": []}
+    for i in range(runs):
+        order = [("snapshot", page_url), ("plain", plain_url)]
+        for boot, url in order if i % 2 == 0 else order[::-1]:
+            t = time.perf_counter()
+            visits[boot].append(visit(browser, url, mbit, rtt, emulate=emulate))
+            say(f"network {name} {boot} {i + 1}/{runs}: first answer {visits[boot][-1]['first_answer_ms']:,.0f} ms "
+                f"({time.perf_counter() - t:.1f} s)")
+    row: dict[str, Any] = {"mbit": mbit, "rtt_ms": rtt, "runs": runs, "link_model": "devtools" if emulate else "proxy"}
+    for boot, done in visits.items():
+        for key in ("first_answer_ms", "critical_bytes", "total_bytes"):
+            row[f"{boot}_{key}"] = statistics.median(v[key] for v in done)
+        row[f"{boot}_per_run_ms"] = [round(v["first_answer_ms"]) for v in done]
+        row[f"{boot}_files"] = {"before": done[-1]["before"], "after": done[-1]["after"]}
+    row["ratio"] = row["snapshot_first_answer_ms"] / row["plain_first_answer_ms"]
+    return row
 
 
 def table(network: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
 import zipfile
@@ -237,3 +238,58 @@ def test_a_package_pending_its_sources_is_imported_with_its_code_not_as_an_empty
     assert writes == [], "an import of something else wrote the files"
     assert importlib.import_module("pending_pkg_for_bridge").VALUE == "code"
     assert writes == ["written"]
+
+
+def test_a_data_file_opened_before_its_contents_came_is_read_whole(bridge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After a restore site-packages' data files are empty placeholders until their pack is in: a
+    # widget that reads its front end when it is first made (anywidget's FileContents) opens one.
+    site = tmp_path / "site"
+    (site / "widgetpkg" / "static").mkdir(parents=True)
+    front = site / "widgetpkg" / "static" / "widget.js"
+    front.write_text("")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("mine")
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    writes: list[str] = []
+
+    def write_data() -> None:  # what PendingFiles.writeData (web/worker/pending-files.js) does
+        front.write_text("export default {}")
+        writes.append("data")
+
+    def write_all() -> None:
+        write_data() if "data" not in writes else None
+        writes.append("all")
+        bridge.files_written()
+
+    bridge.defer_files(write_all, ["widgetpkg"], None, write_data, str(site))
+    try:
+        assert outside.read_text() == "mine" and writes == [], "a file outside site-packages wrote the files"
+        assert front.is_file(), "the placeholder is there from the start"
+        assert front.read_text() == "export default {}", "the open had the contents written first"
+        assert writes == ["data"], "only the data files: the sources stay for later"
+        front.read_text()
+        assert writes == ["data"]
+        sorted(p.name for p in (site / "widgetpkg").iterdir())  # a listing: everything, now
+        assert writes == ["data", "all"]
+        assert (site / "widgetpkg" / "static" / "widget.js").read_text() == "export default {}"
+        front.read_text()
+        assert writes == ["data", "all"], "once the files are in, opening one does nothing more"
+    finally:
+        bridge.files_written()
+
+
+def test_a_listing_of_site_packages_or_a_relative_open_there_counts_too(bridge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    (site / "pkg").mkdir(parents=True)
+    (site / "pkg" / "data.json").write_text("")
+    monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
+    writes: list[str] = []
+    bridge.defer_files(lambda: writes.append("all"), ["pkg"], None, lambda: writes.append("data"), str(site))
+    try:
+        monkeypatch.chdir(site / "pkg")
+        open("data.json").close()  # noqa: SIM115, PTH123 - the open() a package may do
+        assert writes == ["data"]
+        os.listdir(site)
+        assert writes == ["data", "all"]
+    finally:
+        bridge.files_written()

@@ -204,6 +204,27 @@ def test_assets_have_hashed_urls_forever_caching_and_the_right_types(host):
     assert gz.headers.get("content-encoding") == "gzip" and gz.text == mjs.text
 
 
+def test_web_modules_are_sent_compressed_to_browsers_that_accept_it(host):
+    import brotli
+
+    client = TestClient(host.app)
+    url = f"/_fhaw/{host.web.slug}/page/manager.js"
+    source = (host.web.root / "page/manager.js").read_bytes()
+    raw = client.get(url, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in raw.headers and raw.content == source
+    assert raw.headers["vary"] == "Accept-Encoding"
+    # what Chromium sends: brotli; httpx would decode it, so read the bytes as they came
+    with client.stream("GET", url, headers={"accept-encoding": "gzip, deflate, br, zstd"}) as br:
+        sent = b"".join(br.iter_raw())
+    assert br.headers["content-encoding"] == "br" and brotli.decompress(sent) == source
+    assert len(sent) < len(source) / 2
+    assert br.headers["cache-control"] == "public, max-age=31536000, immutable"
+    gz = client.get(url, headers={"accept-encoding": "gzip"})
+    assert gz.headers["content-encoding"] == "gzip" and gz.content == source
+    tiny = client.get(f"/_fhaw/{host.web.slug}/worker/timings.js", headers={"accept-encoding": "br"})
+    assert tiny.status_code == 200 and tiny.content == (host.web.root / "worker/timings.js").read_bytes()
+
+
 def test_a_stale_or_unknown_asset_url_is_a_404_that_says_to_reload(host):
     client = TestClient(host.app)
     stale = client.get("/_fhaw/web-0000000000000000/page/runtime.js")

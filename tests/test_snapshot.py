@@ -22,6 +22,7 @@ from fh_anywidget.bundles import app_widget_bundles, bundle_for, worker_folder
 from fh_anywidget.dist import DistError
 from fh_anywidget.dist import snapshot as dist_snapshot
 from fh_anywidget.dist.snapshot import (
+    DATA_PACK_NAME,
     PACK_MAGIC,
     PACK_NAME,
     SNAPSHOT_NAME,
@@ -148,15 +149,18 @@ def test_the_snapshot_is_made_gzipped_and_described_for_the_manifest(out: Path, 
     assert "fh_anywidget.kernel" in job.imports and job.imports[-1] == "drawdata"  # a stray `tests` is not imported
     assert job.site_packages == "/lib/python3.14/site-packages" == site_packages("3.14.2")
     assert gzip.decompress((out / SNAPSHOT_NAME).read_bytes()) == snapshot_head(BUILD_ID, b"\0" * 4000)
-    # the data files right after the restore, the Python sources after the first answer
+    # the data files' names right after the restore (empty placeholders); their contents and
+    # the Python sources after the first answer
     assert read_pack((out / SOURCES_PACK_NAME).read_bytes())["alpha/__init__.py"] == b"A = 1\n"
-    assert not [path for path in read_pack((out / PACK_NAME).read_bytes()) if path.endswith(".py")]
+    placeholders, data = read_pack((out / PACK_NAME).read_bytes()), read_pack((out / DATA_PACK_NAME).read_bytes())
+    assert placeholders and set(placeholders) == set(data) and not [path for path in data if path.endswith(".py")]
+    assert set(placeholders.values()) == {b""} and any(data.values())
     # the snapshot as it is, with its brotli twin: the host serves it with Content-Encoding
     assert (out / SNAPSHOT_PLAIN).read_bytes() == snapshot_head(BUILD_ID, b"\0" * 4000)
     assert brotli.decompress((out / f"{SNAPSHOT_PLAIN}.br").read_bytes()) == (out / SNAPSHOT_PLAIN).read_bytes()
     assert entry == {
         "file": SNAPSHOT_NAME, "plain": SNAPSHOT_PLAIN, "delta": "initial-memory", "size": 4048, "build_id": BUILD_ID, "kernel_hash": kernel_hash(),
-        "pack": PACK_NAME, "sources": SOURCES_PACK_NAME, "source_names": ["alpha"],
+        "pack": PACK_NAME, "data": DATA_PACK_NAME, "sources": SOURCES_PACK_NAME, "source_names": ["alpha"],
         "site_packages": "/lib/python3.14/site-packages", "imports": list(job.imports), "widget_modules": [],
         "failed_imports": [],
     }  # fmt: skip

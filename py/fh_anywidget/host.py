@@ -39,7 +39,7 @@ from .dev import DevReload, hmr_enabled
 from .render import RenderContextMiddleware, current_render
 from .server import SCOPES, WidgetServer, access
 from .server.page import Page
-from .snapshot import SnapshotCheck, check_snapshot, kernel_files, kernel_hash
+from .snapshot import LOADER_FILE, MODULE_FILE, WASM_FILE, SnapshotCheck, check_snapshot, kernel_files, kernel_hash
 from .specs import WidgetSpecError, check_kwargs
 
 log = logging.getLogger("fh_anywidget")
@@ -257,8 +257,19 @@ class AnyWidgetHost:
                 "packages": packages,
                 "kernelBundle": self.kernel_bundle,
                 **self._snapshot_config(dist),
+                **self._early_config(dist),
             },
         }
+
+    def _early_config(self, dist: str | None) -> dict[str, Any]:
+        """The boot config's `early`: what a snapshot boot needs first, which the worker's entry
+        (web/worker/worker.js) asks for before its own modules are in. The boot takes these responses
+        by URL (web/worker/download.js takeEarly), so they are the URLs it fetches and imports itself."""
+        snapshot = self._snapshot_config(dist).get("snapshot")
+        if dist is None or not snapshot:
+            return {}
+        fetch = [dist + WASM_FILE, snapshot["url"], snapshot["packURL"], self.kernel_bundle]
+        return {"early": {"fetch": fetch, "imports": [dist + LOADER_FILE, dist + MODULE_FILE]}}
 
     def _snapshot_config(self, dist: str | None) -> dict[str, Any]:
         """The boot config's `snapshot` (URLs of the snapshot and its packs) or `snapshotProblem`.
@@ -272,7 +283,8 @@ class AnyWidgetHost:
         static = self.static_site
         url = dist + (entry["plain"] if entry.get("plain") and not static else entry["file"])
         files: dict[str, Any] = {}
-        for key, url_key, size_key in (("pack", "packURL", "packSize"), ("sources", "sourcesURL", "sourcesSize")):
+        for key, url_key, size_key in (("pack", "packURL", "packSize"), ("data", "dataURL", "dataSize"),
+                                       ("sources", "sourcesURL", "sourcesSize")):
             if static and f"{key}_gz" in entry:
                 files.update({url_key: dist + entry[f"{key}_gz"], size_key: entry[f"{key}_size"]})
             elif entry.get(key):
@@ -320,7 +332,7 @@ class AnyWidgetHost:
         yield from self.web.static_files()
         if self.dist is not None:
             entry = self.snapshot.entry or {}
-            by_worker = [name for name in (entry.get("file"), entry.get("pack_gz"), entry.get("sources_gz")) if name]
+            by_worker = [name for name in (entry.get("file"), *(entry.get(f"{k}_gz") for k in ("pack", "data", "sources"))) if name]
             files = self.dist.files
             twins = [n for n in files if n.endswith((".gz", ".br")) and n[:-3] in files and n not in by_worker]
             yield from self.dist.static_files(skip=[*twins, *(name[:-3] for name in by_worker if name[:-3] in files)])

@@ -22,6 +22,8 @@ KERNEL_DIR = "/home/pyodide/fh_anywidget/kernel"
 """Where the worker unpacks the kernel bundle (web/worker/bundles.js KERNEL_DIR)."""
 SNAPSHOT_MAGIC = 1886286592
 """The first uint32 of a Pyodide memory snapshot (pyodide.asm.mjs)."""
+LOADER_FILE, MODULE_FILE, WASM_FILE = "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm"
+"""Pyodide's loader, its Emscripten module and the wasm, in the dist (web/worker/pyodide-internals.js)."""
 REBUILD = "run `fh-anywidget dist module:app` again (module:app names this FastHTML app) and restart the server"
 
 
@@ -75,7 +77,8 @@ def check_snapshot(dist_dir: Path, manifest: dict[str, Any], current_kernel_hash
     path = dist_dir / entry["file"]
     pack = dist_dir / entry["pack"]
     sources = dist_dir / entry["sources"] if entry.get("sources") else None  # older dists: one pack
-    for needed in (path, pack, *([sources] if sources else [])):
+    data = dist_dir / entry["data"] if entry.get("data") else None  # older dists: the data in the first pack
+    for needed in (path, pack, *([sources] if sources else []), *([data] if data else [])):
         if not needed.is_file():
             return SnapshotCheck(None, f"the memory snapshot's file {needed} is missing: {REBUILD}")
     try:
@@ -96,7 +99,7 @@ def check_snapshot(dist_dir: Path, manifest: dict[str, Any], current_kernel_hash
     extra: dict[str, Any] = {}
     if entry.get("plain") and not (dist_dir / entry["plain"]).is_file():
         extra["plain"] = None  # an older dist, or one copied without it: the worker gunzips `file`
-    for key, file in (("pack", pack), ("sources", sources)):
+    for key, file in (("pack", pack), ("data", data), ("sources", sources)):
         gz = file.with_name(file.name + ".gz") if file else None
         if gz and gz.is_file():
             extra.update({f"{key}_gz": gz.name, f"{key}_size": file.stat().st_size})

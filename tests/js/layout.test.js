@@ -84,8 +84,14 @@ function staticImports(source) {
   return [...source.matchAll(/\b(?:import|export)\s[^"'`;]*?\sfrom\s*["']([^"']+)["']/g), ...source.matchAll(/^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1]);
 }
 
-test("the worker's entry names every module the worker loads, so the browser fetches them in one round trip", () => {
-  const entry = path.join(WEB, "worker", "worker.js");
+test("the worker's entry imports nothing, so it runs (and starts the boot's downloads) as soon as it is in", () => {
+  const entry = readFileSync(path.join(WEB, "worker", "worker.js"), "utf8");
+  assert.deepEqual(staticImports(entry), []);
+  assert.match(entry, /import\("\.\/relay\.js"\)/, "it loads the relay itself");
+});
+
+test("the worker's relay names every module the worker loads, so the browser fetches them in one round trip", () => {
+  const entry = path.join(WEB, "worker", "relay.js");
   const direct = new Set(staticImports(readFileSync(entry, "utf8")).map((spec) => path.resolve(path.dirname(entry), spec)));
   const seen = new Set();
   const visit = (/** @type {string} */ file) => {
@@ -98,7 +104,7 @@ test("the worker's entry names every module the worker loads, so the browser fet
   };
   visit(entry);
   const deep = [...seen].filter((file) => !direct.has(file)).map((file) => path.relative(WEB, file));
-  assert.deepEqual(deep, [], "imported by the worker's modules but not named in web/worker/worker.js");
+  assert.deepEqual(deep, [], "imported by the worker's modules but not named in web/worker/relay.js");
   assert.ok(seen.size > 10);
 });
 

@@ -150,16 +150,22 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {CommOpenMessage | PythonCommMessage | CommCloseMessage | CreatedMessage | ErrorMessage | StatusMessage | ReadyMessage | SwapMessage} PythonMessage
  *
  * @typedef {{url: string, size: number, packURL: string, packSize?: number, sitePackages: string,
+ *   dataURL?: string, dataSize?: number,
  *   sourcesURL?: string, sourcesSize?: number, sourceNames?: string[], delta?: string, loadPackages?: string[]}} SnapshotConfig
  *   The memory snapshot to restore (its URL, gunzipped by the worker if it ends in `.gz`, and its raw size) and the site-packages pack it needs
- *   (gzipped when `packSize`, its raw size, is given); the pack of the Python sources, downloaded
+ *   (gzipped when `packSize`, its raw size, is given: in a newer dist, the data files as empty
+ *   placeholders, and `dataURL` the pack of their contents, downloaded after the first answer or when
+ *   Python opens one of them, gzipped when `dataSize` is given); the pack of the Python sources, downloaded
  *   after the first answer (gzipped when `sourcesSize` is given), and the top-level names they are
  *   of (a dist without `sourcesURL` has the sources in the first pack); `delta` "initial-memory":
  *   the snapshot is XORed with the module's initial memory (web/worker/snapshot-delta.js);
  *   `loadPackages`: the lock names of the packages with compiled code, which a snapshot cannot hold,
  *   installed after the restore.
  * @typedef {{indexURL: string, lockFileURL: string, packages: string[], kernelBundle: string,
- *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null}} BootConfig
+ *   snapshot?: SnapshotConfig | null, snapshotProblem?: string | null,
+ *   early?: {fetch: string[], imports: string[]}}} BootConfig
+ *   `early`: what a snapshot boot fetches and imports first, asked for by the worker's entry
+ *   (web/worker/worker.js) before its other modules are in.
  *
  * @typedef {object} Transport  How messages cross to Python (worker: postMessage; server: WebSocket).
  * @property {(msg: PageMessage, buffers?: ArrayBuffer[]) => void} send

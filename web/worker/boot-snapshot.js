@@ -8,7 +8,7 @@
 // once, the Python sources later (pending-files.js).
 // @ts-check
 import { pyodideOptions } from "./boot-plain.js";
-import { absolute, fetchBytes, fetchGunzip, settled } from "./download.js";
+import { absolute, fetchBytes, fetchFirst, fetchGunzip, settled } from "./download.js";
 import { status } from "./outbox.js";
 import { readPack, writePack } from "./pack.js";
 import { patchInstantiation } from "./patch-instantiation.js";
@@ -63,7 +63,7 @@ export async function bootFromSnapshot(config, indexURL, loader, asm) {
 async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   const snapshot = /** @type {NonNullable<BootConfig["snapshot"]>} */ (config.snapshot);
   const wasmURL = indexURL + WASM_FILE;
-  const compiled = settled(WebAssembly.compileStreaming(fetch(wasmURL)).then((module) => (mark("compiled"), module)));
+  const compiled = settled(WebAssembly.compileStreaming(fetchFirst(wasmURL)).then((module) => (mark("compiled"), module)));
   // Pyodide gets the snapshot's buffer at once, still empty, and fills in the bytes as they come:
   // so it instantiates the module (patched: the one compiled here) and sets up its runtime (the
   // dynamic linking, the standard library's files) while they download. Only then does it
@@ -107,7 +107,8 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   }
   restore.verify(pyodide);
   mark("restored");
-  // Data files now (widgets read theirs when they are made); Python sources after the first message
+  // The data files now (their contents too, from an older dist; else empty placeholders, filled in
+  // after the first message or when Python opens one); the Python sources after the first message
   const bytes = await pack;
   const data = writePack(pyodide.FS, bytes, snapshot.sitePackages, (path) => !isSource(path));
   const inPack = readPack(bytes).filter(({ path }) => isSource(path)); // a dist without a sources pack
@@ -119,6 +120,7 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
       names: snapshot.sourcesURL ? snapshot.sourceNames || [] : topLevelNames(inPack),
       stdlib: { url: stdlib.url, path: stdlibPath(snapshot.sitePackages) },
       root: snapshot.sitePackages,
+      data: snapshot.dataURL ? { url: absolute(snapshot.dataURL), size: snapshot.dataSize } : null,
     },
     () => setTimeout(keepSnapshot, 0),
   );
@@ -128,7 +130,8 @@ async function restoreSnapshot(config, indexURL, loader, asm, useKept) {
   // every visitor restores the same memory: give `random` a seed of its own
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
   const source = usedKeptCopy() ? "this browser's copy of the memory snapshot" : "the memory snapshot";
-  console.info(`[fh-anywidget] Python restored from ${source} in ${timings.restored} ms (${data} data files written)`);
+  const what = snapshot.dataURL ? "data files named, their contents come later" : "data files written";
+  console.info(`[fh-anywidget] Python restored from ${source} in ${timings.restored} ms (${data} ${what})`);
   return { pyodide, pending };
 }
 

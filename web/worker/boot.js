@@ -48,7 +48,7 @@ export async function boot(config) {
   status("Importing widgets", 80);
   const bridge = pyodide.pyimport("fh_anywidget.kernel.bridge");
   const handle = bridge.start(postFrame);
-  if (pending) bridge.defer_files(() => pending.writeAll(), pending.names, pending.stdlibZip);
+  if (pending) bridge.defer_files(() => pending.writeAll(), pending.names, pending.stdlibZip, () => pending.writeData(), pending.root);
   bridge.destroy();
   mark("imported");
   const trampoline = callTrampolineKind(pyodide);

@@ -13,9 +13,40 @@ export function settled(promise) {
   return promise;
 }
 
+/** A response the worker's entry (worker.js) asked for before the boot's modules were in.
+ * @typedef {{response: Promise<Response>, controller: AbortController}} Early */
+
+/** The entry's early responses, by absolute URL, not taken yet. @type {Map<string, Early>} */
+let early = new Map();
+
+/** The entry's early responses (relay.js hands them over). @param {Map<string, Early>} responses */
+export function useEarly(responses) {
+  early = responses;
+}
+
+/** The early response for `url` (taken: a second call gets null), or null if the entry did not
+ * ask for it. @param {string} url @returns {Early | null} */
+export function takeEarly(url) {
+  const found = early.get(url) || null;
+  early.delete(url);
+  return found;
+}
+
+/** `fetch(url)`, or the response the entry asked for early. @param {string} url */
+export function fetchFirst(url) {
+  const found = takeEarly(url);
+  return found ? found.response : fetch(url);
+}
+
+/** Cancel the early requests the boot did not take (a snapshot that did not restore, say). */
+export function dropEarly() {
+  for (const { controller } of early.values()) controller.abort();
+  early.clear();
+}
+
 /** @param {string} url */
 export async function fetchBytes(url) {
-  const response = await fetch(url);
+  const response = await fetchFirst(url);
   if (!response.ok) throw new Error(`[fh-anywidget] ${url} answered ${response.status}: ${await response.text()}`);
   return response.arrayBuffer();
 }
@@ -24,7 +55,7 @@ export async function fetchBytes(url) {
  * the size the manifest gives, with no intermediate copies.
  * @param {string} url @param {Uint8Array} out */
 export async function fetchGunzip(url, out) {
-  return gunzipInto(await fetch(url), url, out);
+  return gunzipInto(await fetchFirst(url), url, out);
 }
 
 /** fetchGunzip for a response already there. @param {Response} response @param {string} url @param {Uint8Array} out */

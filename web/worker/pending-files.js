@@ -1,11 +1,14 @@
-// The files a snapshot boot writes late: the site-packages Python sources, the standard library's
-// zip and the kernel's files (the snapshot has their modules imported already, so the first
-// answer needs none of them). The sources' pack and the zip are not even downloaded before the
-// first page message has been handled: the first answer's bytes do not share the link with them.
-// They are then written a hundred files per task, so that the page's messages are handled in
-// between; or all at once, the moment Python needs one (an import nothing else finds, package
-// metadata, a traceback: fh_anywidget.kernel.bridge's FilesPending calls writeAll), downloaded
-// then and there with a synchronous request if they are not in yet.
+// The files a snapshot boot writes late: the site-packages Python sources, the contents of
+// site-packages' data files (the restore writes them as empty placeholders), the standard
+// library's zip and the kernel's files (the snapshot has their modules imported already, and a
+// widget module imported there has read at import what it reads then: the first answer needs
+// none of them). Their packs and the zip are not even downloaded before the first page message
+// has been handled: the first answer's bytes do not share the link with them. They are then
+// written a hundred files per task, so that the page's messages are handled in between; or at
+// once, the moment Python needs them (fh_anywidget.kernel.bridge's FilesPending: an import
+// nothing else finds, package metadata, a traceback, a listing of a site-packages folder call
+// writeAll; opening a data file calls writeData), downloaded then and there with a synchronous
+// request if they are not in yet.
 // @ts-check
 import { KERNEL_DIR } from "./bundles.js";
 import { fetchBytes, fetchGunzip } from "./download.js";
@@ -54,6 +57,10 @@ export class PendingFiles {
   /** The sources still to write (null: their pack is not in yet). @type {Array<{path: string, data: Uint8Array}> | null} */
   #files;
   #sources;
+  /** The data files' contents still to write (null: their pack is not in yet). @type {Array<{path: string, data: Uint8Array}> | null} */
+  #dataFiles = null;
+  #data;
+  #dataDone;
   #stdlib;
   #root;
   #written;
@@ -66,19 +73,39 @@ export class PendingFiles {
   /**
    * @param {any} pyodide
    * @param {{sources: Array<{path: string, data: Uint8Array}> | Later, names: string[],
-   *   stdlib: (Later & {path: string}) | null, root: string}} what  The sources (files from a pack
-   *   already in, or their pack to download), the top-level names they are of, the standard
-   *   library's zip to download (null: it is there) and the site-packages folder.
+   *   stdlib: (Later & {path: string}) | null, root: string, data?: Later | null}} what  The
+   *   sources (files from a pack already in, or their pack to download), the top-level names they
+   *   are of, the standard library's zip to download (null: it is there), the site-packages folder,
+   *   and the pack of the data files' contents (null or left out: an older dist, whose data files
+   *   the restore wrote whole).
    * @param {() => void} written  Called once everything is written.
    */
-  constructor(pyodide, { sources, names, stdlib, root }, written) {
+  constructor(pyodide, { sources, names, stdlib, root, data = null }, written) {
     this.#pyodide = pyodide;
     this.#files = Array.isArray(sources) ? sources : null;
     this.#sources = Array.isArray(sources) ? null : sources;
+    this.#data = data;
+    this.#dataDone = data === null;
     this.#stdlib = stdlib;
     this.names = names;
     this.#root = root;
     this.#written = written;
+  }
+
+  /** Write the data files' contents now, if they are not yet (later calls do nothing). */
+  writeData() {
+    if (this.#dataDone) return;
+    this.#dataDone = true;
+    const gunzip = (/** @type {Uint8Array} */ gz) => this.#pyodide.pyimport("zlib").decompress(gz, 31).toJs();
+    const files = this.#dataFiles ?? readPack(downloadNow(/** @type {Later} */ (this.#data), gunzip));
+    this.#dataFiles = null;
+    writeFiles(this.#pyodide.FS, files, this.#root);
+    mark("data-files");
+  }
+
+  /** The site-packages folder the files go to. */
+  get root() {
+    return this.#root;
   }
 
   /** Where the standard library's zip goes, if it is still to be written; else null. */
@@ -91,13 +118,14 @@ export class PendingFiles {
     if (this.#done) return;
     this.#done = true;
     const gunzip = (/** @type {Uint8Array} */ gz) => this.#pyodide.pyimport("zlib").decompress(gz, 31).toJs();
+    this.writeData();
     if (this.#stdlib) this.#writeStdlib(this.#stdlibBytes ?? downloadNow(this.#stdlib, gunzip));
     const files = this.#files ?? (this.#sources ? readPack(downloadNow(this.#sources, gunzip)) : []);
     writeFiles(this.#pyodide.FS, files, this.#root);
     if (this.kernel) this.#pyodide.unpackArchive(this.kernel, "zip", { extractDir: KERNEL_DIR });
     this.#pyodide.pyimport("fh_anywidget.kernel.bridge").files_written();
     mark("files");
-    console.info("[fh-anywidget] site-packages sources written, and the standard library's zip");
+    console.info("[fh-anywidget] site-packages sources written, the data files' contents, and the standard library's zip");
     this.#written();
   }
 
@@ -114,11 +142,13 @@ export class PendingFiles {
     if (this.#started) return;
     this.#started = true;
     try {
-      const [stdlib, pack] = await Promise.all([
+      const [data, stdlib, pack] = await Promise.all([
+        this.#data && !this.#dataDone ? download(this.#data) : null,
         this.#stdlib ? download(this.#stdlib) : null,
         this.#sources ? download(this.#sources) : null,
       ]);
       if (this.#done) return; // written meanwhile, all at once
+      if (data && !this.#dataDone) this.#dataFiles = readPack(data);
       if (stdlib) this.#stdlibBytes = stdlib;
       if (pack) this.#files = readPack(pack);
     } catch (err) {
@@ -128,6 +158,10 @@ export class PendingFiles {
     }
     const step = () => {
       if (this.#done) return;
+      if (!this.#dataDone) {
+        this.writeData(); // the data files first, at once: a widget may open one any time
+        return setTimeout(step, 0);
+      }
       const files = /** @type {Array<{path: string, data: Uint8Array}>} */ (this.#files);
       if (files.length <= FILES_PER_TASK) return this.writeAll();
       writeFiles(this.#pyodide.FS, files.splice(0, FILES_PER_TASK), this.#root);

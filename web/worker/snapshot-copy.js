@@ -2,7 +2,7 @@
 // (in the origin private file system, web/worker/store.js), else the download, gunzipped; and,
 // once the first widget answered, keeping a downloaded snapshot for the next visit.
 // @ts-check
-import { bodyInto, gunzipInto, settled } from "./download.js";
+import { bodyInto, gunzipInto, settled, takeEarly } from "./download.js";
 import { forget, opfsRoot, readStored, store, storedName } from "./store.js";
 import { timings } from "./timings.js";
 
@@ -15,8 +15,9 @@ const kept = { root: null, name: "", used: false, toKeep: null };
  * looked for (a first visit does not wait for the lookup), and is cancelled if the copy is there.
  * @param {Uint8Array} memory @param {string} url  The snapshot's absolute URL. @param {boolean} useKept */
 export async function fillSnapshot(memory, url, useKept) {
-  const download = new AbortController();
-  const response = settled(fetch(url, { signal: download.signal }));
+  const asked = takeEarly(url); // the entry may have started the download already (worker.js)
+  const download = asked ? asked.controller : new AbortController();
+  const response = settled(asked ? asked.response : fetch(url, { signal: download.signal }));
   kept.root = await opfsRoot();
   kept.name = storedName(url);
   kept.used = false;

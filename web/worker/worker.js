@@ -1,87 +1,67 @@
-// The Pyodide worker's entry: relays the protocol (docs/protocol.md) between the page and
-// fh_anywidget's kernel in Python. `boot` starts Python (boot.js); every other message waits for
-// it and is handled in order, one at a time (a `create` first gets its bundles: bundles.js).
-// Nothing is fetched from anywhere but the URLs the page's boot config names.
+// The Pyodide worker's entry. It imports nothing, so that it runs as soon as its own bytes are in:
+// a module with imports runs only once all of them are fetched, a round trip (and, over
+// HTTP/1.1, a wait for one of the browser's six connections) that the boot's big downloads
+// would otherwise wait for too. It starts those downloads at once, from the boot config's
+// `early` list (py/fh_anywidget/host.py: the wasm, the memory snapshot, the data files' pack, the
+// kernel bundle; Pyodide's two modules as imports), then loads the relay (relay.js, which takes
+// the responses from download.js's takeEarly) and hands it every message, in order.
+// Nothing is asked for early when the boot is not a snapshot boot: the plain boot is unchanged.
 // @ts-check
-import { BOOT, CREATE, openEnvelope } from "../shared/protocol.js";
-import { bootConfig } from "./boot-config.js";
-import { boot } from "./boot.js";
-import { downloadBundle, ensureBundles } from "./bundles.js";
-import { postError, recycle } from "./outbox.js";
-// Every other module the worker runs, named here so that the browser fetches them all at once (it
-// learns a module's imports only once it has the module): one round trip, not one per level.
-import "../shared/pool.js";
-import "./boot-plain.js";
-import "./boot-snapshot.js";
-import "./download.js";
-import "./pack.js";
-import "./patch-instantiation.js";
-import "./pending-files.js";
-import "./pyodide-internals.js";
-import "./snapshot-copy.js";
-import "./snapshot-delta.js";
-import "./store.js";
-import "./timings.js";
-import "./trampoline.js";
 
-/** @typedef {{type: string, [key: string]: any}} Message */
+/** The page URL's switch that turns the snapshot off (web/worker/boot-config.js SNAPSHOT_PARAM,
+ * spelled out: this module imports nothing; tests/js/worker/worker-entry.test.js checks they agree). */
+const SNAPSHOT_OFF = "fh-anywidget-snapshot";
 
-/** Python, once booted. @type {import("./boot.js").Python | null} */
-let python = null;
-/** Messages are handled one at a time, in order (a create may wait for its bundles). */
-let chain = Promise.resolve();
-/** @type {Promise<void> | null} */
-let booting = null;
+/** Responses asked for early, by absolute URL; relay.js takes them (each once). @type {Map<string, {response: Promise<Response>, controller: AbortController}>} */
+const early = new Map();
+/** Messages that arrived before the relay: handed to it in order. @type {MessageEvent[]} */
+const waiting = [];
+/** @type {((event: MessageEvent) => void) | null} */
+let receive = null;
 
-self.addEventListener("error", (event) => {
-  event.preventDefault(); // reported once, as a protocol error, not again as a worker error
-  postError(event.error || event.message, { fatal: true });
-});
-self.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  postError(event.reason, { fatal: true });
-});
-
-/** @param {import("./boot.js").Python} python @param {Message} msg @param {ArrayBuffer[]} buffers */
-async function handle(python, msg, buffers) {
-  if (msg.type === CREATE) {
-    try {
-      await ensureBundles(python.pyodide, msg.bundles);
-    } catch (err) {
-      postError(err, { key: msg.key });
-      return;
-    }
-  }
+/** The URLs a boot message's config asks for early, if it is a snapshot boot the page URL keeps.
+ * @param {any} data  The first message's envelope ({msg, buffers}). @returns {{fetch: string[], imports: string[]}} */
+export function earlyRequests(data) {
+  const msg = data && data.msg;
+  const config = msg && msg.type === "boot" ? msg.config : null;
+  const list = config && config.snapshot && config.early;
+  if (!list) return { fetch: [], imports: [] };
   try {
-    python.handle(JSON.stringify(msg), buffers.length ? buffers : undefined);
-  } finally {
-    recycle(buffers); // Python has copied them into its memory
-    python.pending?.writeSoon(); // after the first message, between the next ones
+    if (new URL(String(msg.pageURL)).searchParams.get(SNAPSHOT_OFF) === "off") return { fetch: [], imports: [] };
+  } catch {
+    // not a URL (about:blank, tests): the host's config stands
   }
+  const absolute = (/** @type {unknown} */ url) => new URL(String(url), self.location.href).href;
+  return { fetch: (list.fetch || []).map(absolute), imports: (list.imports || []).map(absolute) };
+}
+
+/** @param {any} data */
+function startEarly(data) {
+  const { fetch: urls, imports } = earlyRequests(data);
+  for (const url of urls) {
+    const controller = new AbortController();
+    const response = fetch(url, { signal: controller.signal });
+    response.catch(() => {}); // the relay reports a failure when it takes the response
+    early.set(url, { response, controller });
+  }
+  for (const url of imports) import(url).catch(() => {}); // the boot's own import of it joins this one
+}
+
+/** The relay could not load: say so as the protocol's fatal error, spelled out (outbox.js postError). @param {unknown} err */
+function failed(err) {
+  const e = /** @type {any} */ (err);
+  const message = `[fh-anywidget] the worker could not load its modules (${e && e.message ? e.message : String(err)}); reload the page`;
+  self.postMessage({ msg: { type: "error", fatal: true, error: { type: (e && e.name) || "Error", message, traceback: (e && e.stack) || message } }, buffers: [] });
 }
 
 self.addEventListener("message", (/** @type {MessageEvent} */ event) => {
-  const { msg, buffers } = /** @type {{msg: Message, buffers: ArrayBuffer[]}} */ (openEnvelope(event.data));
-  if (!msg || typeof msg.type !== "string") {
-    postError(new Error(`[fh-anywidget] the worker got a message without a type: ${JSON.stringify(event.data).slice(0, 200)}`));
-    return;
+  if (receive) return receive(event);
+  if (!waiting.length) {
+    startEarly(event.data);
+    import("./relay.js").then((relay) => {
+      receive = relay.start(early);
+      for (const queued of waiting.splice(0)) receive(queued);
+    }, failed);
   }
-  if (msg.type === CREATE) (msg.bundles || []).forEach(downloadBundle); // while Python boots
-  if (msg.type === BOOT) {
-    if (!booting) {
-      const started = boot(bootConfig(msg.config, msg.pageURL)).then(
-        (booted) => {
-          python = booted;
-        },
-        (err) => postError(err, { fatal: true }),
-      );
-      booting = started;
-      chain = chain.then(() => started);
-    }
-    return;
-  }
-  chain = chain.then(() => {
-    if (!python) return; // boot failed: the fatal error was already reported
-    return handle(python, msg, buffers).catch((err) => postError(err, { key: msg.key, comm_id: msg.comm_id }));
-  });
+  waiting.push(event);
 });

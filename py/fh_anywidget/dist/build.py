@@ -28,7 +28,7 @@ from .pins import NPM_PIN, WORKER_PINS, WheelPin, read_npm_pin, read_wheel_pins
 from .pip_worker import PipRetry
 from .pyodide_packages import PyodideSource, check_requested, closure, fetch_lock_files, is_compiled, lock_index
 from .pip_errors import server_mode_hint
-from .snapshot import GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, SNAPSHOT_PLAIN, SOURCES_PACK_NAME, Runner, build_snapshot, run_node, write_gzip_twins
+from .snapshot import DATA_PACK_NAME, GZIP_CANDIDATES, PACK_NAME, SNAPSHOT_NAME, SNAPSHOT_PLAIN, SOURCES_PACK_NAME, Runner, build_snapshot, run_node, write_gzip_twins
 from ..files import sha256_file
 from .wheels import WheelInfo, WorkerTarget, is_worker_wheel, read_wheel
 
@@ -99,7 +99,7 @@ def build_dist(
     core = {name: npm_files[name] for name in CORE_FILES}
     build_id = _build_id(core["pyodide.mjs"])
     later = {n + twin for n in GZIP_CANDIDATES for twin in (".gz", ".br")} | (
-        {SNAPSHOT_NAME, SNAPSHOT_PLAIN, SNAPSHOT_PLAIN + ".br", PACK_NAME, SOURCES_PACK_NAME} if snapshot else set())
+        {SNAPSHOT_NAME, SNAPSHOT_PLAIN, SNAPSHOT_PLAIN + ".br", PACK_NAME, DATA_PACK_NAME, SOURCES_PACK_NAME} if snapshot else set())
     vendored = [w.path for w in stack + extras] + [from_pyodide[k] for k in sorted(from_pyodide)]
     _write_files(out, core, vendored, lock, keep=later)
     snapshot_entry = None

@@ -40,7 +40,12 @@ SNAPSHOT_PLAIN = "snapshot.bin"
 """The snapshot as it is: served by the host with Content-Encoding (its `.br` twin, or
 SNAPSHOT_NAME as its `.gz` twin), so the browser's network stack decodes it."""
 PACK_NAME = "site-packages.pack"
-"""The site-packages files but the Python sources: written right after a restore."""
+"""The site-packages data files (all but the Python sources) as empty placeholders: written right
+after a restore, so that their folders and names are there; their contents are in DATA_PACK_NAME."""
+DATA_PACK_NAME = "site-packages-data.pack"
+"""The site-packages data files' contents: downloaded after the first answer (or the moment Python
+opens one of them), like the sources. A widget module imported in the snapshot has read what it
+reads at import already; the rest (JupyterLab's copies of front ends, metadata, licenses) is for later."""
 DELTA = "initial-memory"
 """The manifest's word for a snapshot saved XORed with the module's initial memory (web/worker/snapshot-delta.js)."""
 SOURCES_PACK_NAME = "site-packages-sources.pack"
@@ -48,12 +53,14 @@ SOURCES_PACK_NAME = "site-packages-sources.pack"
 PACK_MAGIC = b"FHAWPK1\n"
 SCRIPT = Path(__file__).with_name("make_snapshot.mjs")
 GZIP_CANDIDATES = ("pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip", "pyodide-lock.json", PACK_NAME,
-                   SOURCES_PACK_NAME)
+                   DATA_PACK_NAME, SOURCES_PACK_NAME)
 """The files served with a `.gz` twin (and a `.br` one) when it makes them at least GZIP_MIN_SAVING smaller."""
 GZIP_MIN_SAVING = 0.10
-BROTLI_QUALITY, BROTLI_WINDOW = 10, 24
-"""Brotli's settings for the `.br` twins: quality 11 would save another 3% of the snapshot for
-three times the build time; a 16 MiB window finds the repeats of a 30 MB memory image."""
+BROTLI_QUALITY, BROTLI_WINDOW = 11, 24
+"""Brotli's settings for the `.br` twins: quality 11, the best, is 3% smaller than 10 on the
+snapshot (and the wasm) for about twice the build time (a minute for the snapshot here, once: the
+result is kept by content); those bytes are on every cold visit's way to the first answer. A 16 MiB
+window finds the repeats of a 30 MB memory image."""
 STACK_IMPORTS = ("anywidget", "ipywidgets", "traitlets", "comm", "IPython")
 KERNEL_IMPORTS = ("fh_anywidget.kernel", "fh_anywidget.kernel.bridge")
 WORKER_IMPORTS = ("pyodide._package_loader", "shutil", "zipfile")
@@ -133,10 +140,12 @@ def source_names(wheels: Iterable[Path]) -> list[str]:
     return sorted({path.split("/")[0].removesuffix(".py") for path, _ in wheel_files(wheels) if is_source(path)})
 
 
-def split_packs(wheels: Iterable[Path]) -> tuple[bytes, bytes]:
-    """(the data files' pack, the Python sources' pack) of the wheels' site-packages files."""
+def split_packs(wheels: Iterable[Path]) -> tuple[bytes, bytes, bytes]:
+    """(the data files' placeholders, their contents, the Python sources) of the wheels'
+    site-packages files, as packs (PACK_NAME, DATA_PACK_NAME, SOURCES_PACK_NAME)."""
     files = wheel_files(wheels)
-    return (pack_bytes((p, d) for p, d in files if not is_source(p)), pack_bytes((p, d) for p, d in files if is_source(p)))
+    data = [(p, d) for p, d in files if not is_source(p)]
+    return (pack_bytes((p, b"") for p, _ in data), pack_bytes(data), pack_bytes((p, d) for p, d in files if is_source(p)))
 
 
 def kernel_pack() -> bytes:
@@ -288,8 +297,9 @@ def build_snapshot(
     it cannot be made.
     """
     pack = site_packages_pack(wheels)
-    data, sources = split_packs(wheels)
-    write_if_changed(out / PACK_NAME, data)
+    placeholders, data, sources = split_packs(wheels)
+    write_if_changed(out / PACK_NAME, placeholders)
+    write_if_changed(out / DATA_PACK_NAME, data)
     write_if_changed(out / SOURCES_PACK_NAME, sources)
     kernel = kernel_pack()
     required, optional = snapshot_imports(extras)
@@ -357,6 +367,7 @@ def build_snapshot(
         "build_id": build_id,
         "kernel_hash": kernel_hash(),
         "pack": PACK_NAME,
+        "data": DATA_PACK_NAME,
         "sources": SOURCES_PACK_NAME,
         "source_names": source_names(wheels),
         "site_packages": site_packages(python),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import sys
 import time
 import zipimport
@@ -48,19 +49,44 @@ class FilesPending:
     files are written if the import was one of theirs, and the next finders do the finding.
     """
 
-    def __init__(self, write: Callable[[], None], names: Iterable[str] = ()) -> None:
+    def __init__(self, write: Callable[[], None], names: Iterable[str] = (), write_data: Callable[[], None] | None = None,
+                 root: str | None = None) -> None:
         self._write = write
+        self._write_data = write_data
         self._names = frozenset(names)
+        self._root = root.rstrip("/") + "/" if root else None
 
     def now(self) -> None:
         """Have the files written (at once; does nothing the second time)."""
-        write, self._write = self._write, None
+        write, self._write, self._write_data = self._write, None, None
+        if write is not None:
+            write()
+
+    def data_now(self) -> None:
+        """Have the site-packages data files' contents written (only those: not the sources)."""
+        write, self._write_data = self._write_data, None
         if write is not None:
             write()
 
     def done(self) -> None:
         """The files are there: find nothing, write nothing, from now on."""
-        self._write, self._names = None, frozenset()
+        self._write, self._write_data, self._names, self._root = None, None, frozenset(), None
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        """A ``sys.addaudithook`` hook: Python opens a file in site-packages (a widget reading its
+        front end at its first use, ``importlib.resources``) or lists a folder there. The data
+        files are there from the restore on, but empty until their contents are written: an open
+        has those written first (the sources too, for a ``.py``), a listing has everything written."""
+        root = self._root
+        if root is None or event not in _FILE_EVENTS or not args or not isinstance(args[0], str):
+            return
+        path = args[0] if args[0].startswith("/") else os.path.join(os.getcwd(), args[0])
+        if not path.startswith(root) and path + "/" != root:
+            return
+        if event == "open" and not path.endswith(".py"):
+            self.data_now()
+        else:
+            self.now()
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name.partition(".")[0] in self._names:
@@ -72,20 +98,34 @@ class FilesPending:
 
 
 _pending: FilesPending | None = None
+_FILE_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
+_audited = False
 
 
-def defer_files(write: Any, names: Any = (), stdlib_zip: str | None = None) -> None:
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    pending = _pending
+    if pending is not None:
+        pending.audit(event, args)
+
+
+def defer_files(write: Any, names: Any = (), stdlib_zip: str | None = None, write_data: Any = None,
+                root: str | None = None) -> None:
     """Until ``write()`` (JS) has run, have it run first whenever Python needs a site-packages
     source: ``names`` are the top-level packages and modules the sources are of. ``stdlib_zip``
     names the standard library's zip when it is pending too (an empty file until then: its
-    directory was read before the snapshot, so the names of what it holds are known here)."""
-    global _pending
+    directory was read before the snapshot, so the names of what it holds are known here).
+    ``write_data()`` writes the contents of the data files in ``root`` (site-packages), which are
+    empty until then: it runs first when Python opens one (an audit hook sees the open)."""
+    global _pending, _audited
     wanted = [str(name) for name in names]
     if stdlib_zip:
         wanted += zip_top_level_names(str(stdlib_zip))
-    _pending = FilesPending(write, wanted)
+    _pending = FilesPending(write, wanted, write_data, str(root) if root else None)
     sys.meta_path.insert(0, _pending)
     _kernel.before_traceback = _pending.now
+    if root and not _audited:  # an audit hook cannot be taken out again: one, which does nothing once the files are in
+        sys.addaudithook(_audit)
+        _audited = True
 
 
 def zip_top_level_names(archive: str) -> list[str]:

@@ -11,6 +11,8 @@ one place, with the versions they were checked against.
   ``echo_update`` of what a client set (read at each call; ipywidgets sets it from the
   environment variable of that name at import). The worker turns it off: :func:`echo_updates`.
 - ``BaseComm._closed``: set when the page closed a comm, so that closing it again sends nothing.
+- ``BaseComm._msg_callback``: the ``on_msg`` callback, which our comms call themselves
+  (``KernelComm.handle_msg``).
 
 :func:`check` verifies these at first use and fails with a message that names what changed.
 """
@@ -53,6 +55,9 @@ def check(widget_module: Any = None, comm_module: Any = None) -> None:
             problems.append(f"comm.{name} is gone")
     if not hasattr(BaseComm, "publish_msg") or not hasattr(BaseComm, "handle_msg"):
         problems.append("comm.base_comm.BaseComm lost publish_msg/handle_msg")
+    on_msg_code = getattr(getattr(BaseComm, "on_msg", None), "__code__", None)
+    if "_msg_callback" not in getattr(on_msg_code, "co_names", ()):
+        problems.append("comm.base_comm.BaseComm.on_msg no longer keeps its callback in _msg_callback")
     if problems:
         versions = ", ".join(f"{k} {v}" for k, v in CHECKED_AGAINST.items())
         have = f"ipywidgets {_version('ipywidgets')}, comm {_version('comm')}"
