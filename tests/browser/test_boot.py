@@ -59,12 +59,40 @@ def test_restored_python_calls_c_functions_the_way_a_plain_boot_does(page: Page,
     assert restored.get("callTrampoline") == plain["callTrampoline"], restored
 
 
-def test_a_lazy_import_after_the_restore_finds_its_files(page: Page, base_url: str) -> None:
-    # drawdata's widget reads its JS from site-packages: the files the pack wrote back
+DATA_PACK = re.compile(r"/site-packages-data\.pack(\.gz)?$")
+
+
+def test_a_packaged_front_end_opened_before_its_contents_came_is_read_whole(page: Page, context: BrowserContext,
+                                                                          base_url: str) -> None:
+    # After a restore site-packages' data files are empty placeholders until their pack, which
+    # comes after the first answer, is in. drawdata's widget reads its JS from site-packages when
+    # it is first made: that open has the pack downloaded and written first, and the widget draws
+    # with its whole front end (an empty one would draw nothing).
+    packs: list = []
+    context.on("request", lambda r: DATA_PACK.search(r.url) and packs.append(r))
+    lines = console_of(page)
     open_demo(page, base_url, "/drawing")
+    expect(page.locator("#scatter svg.dd-scatter-svg")).to_be_visible(timeout=BOOT_MS)
     expect(page.locator("#point-count .fh-anywidget-status")).to_be_hidden(timeout=BOOT_MS)
     expect(page.locator(".fh-anywidget-error")).to_have_count(0)
     assert "restored" in boot_timings(page)
+    assert any("data files named, their contents come later" in line for line in lines), lines
+    assert packs, "the data files' contents were never downloaded"
+
+
+def test_a_page_whose_widgets_open_no_data_file_gets_their_contents_after_python_is_ready(
+        page: Page, context: BrowserContext, base_url: str) -> None:
+    packs: list = []
+    context.on("request", lambda r: DATA_PACK.search(r.url) and packs.append(r))
+    open_demo(page, base_url, "/counter")
+    click_reaches_python(page)
+    for _ in range(50):
+        if packs:
+            break
+        page.wait_for_timeout(100)
+    timings = boot_timings(page)
+    assert len(packs) == 1, "the data files' contents never came"
+    assert packs[0].timing["startTime"] >= timings["timeOrigin"] + timings["imported"], (packs[0].timing, timings)
 
 
 def test_site_packages_sources_are_written_after_the_first_message_and_found_before(page: Page, base_url: str) -> None:
