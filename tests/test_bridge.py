@@ -287,7 +287,7 @@ def test_a_listing_of_site_packages_or_a_relative_open_there_counts_too(bridge, 
     bridge.defer_files(lambda: writes.append("all"), ["pkg"], None, lambda: writes.append("data"), str(site))
     try:
         monkeypatch.chdir(site / "pkg")
-        open("data.json").close()  # noqa: SIM115, PTH123 - the open() a package may do
+        open(b"data.json").close()  # noqa: SIM115, PTH123 - the open() a package may do, a bytes path even
         assert writes == ["data"]
         os.listdir(site)
         assert writes == ["data", "all"]

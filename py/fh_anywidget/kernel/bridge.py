@@ -78,9 +78,12 @@ class FilesPending:
         files are there from the restore on, but empty until their contents are written: an open
         has those written first (the sources too, for a ``.py``), a listing has everything written."""
         root = self._root
-        if root is None or event not in _FILE_EVENTS or not args or not isinstance(args[0], str):
+        if root is None or event not in _FILE_EVENTS or not args:
             return
-        path = args[0] if args[0].startswith("/") else os.path.join(os.getcwd(), args[0])
+        path = os.fsdecode(args[0]) if isinstance(args[0], bytes) else args[0]  # a path object arrives as str
+        if not isinstance(path, str):
+            return  # a file descriptor
+        path = path if path.startswith("/") else os.path.join(os.getcwd(), path)
         if not path.startswith(root) and path + "/" != root:
             return
         if event == "open" and not path.endswith(".py"):
