@@ -16,6 +16,10 @@ a fresh browser context (its own profile: empty HTTP cache), all in this one pro
   rtt_echo_p50_us   the same with ipywidgets' echo_update turned on again in the worker (alternating)
   postmessage_rtt_p50_us   a bare worker echo in the same page, its round trips alternating with
                     the widget's (so both see the same machine); rtt_ratio = rtt_p50 / that
+  rtt_worker_us     the worker's share of a round trip: the update's arrival in the worker to
+                    Python's answer posted (the worker's own clock, fhAnywidgetWorker.messageTimes,
+                    over a block of round trips right after the others); rtt_python_us: Python's
+                    share of that (the kernel, ipywidgets, the widget's observer; not the posting)
   js_to_py_MBps, py_to_js_MBps   one 64 MiB buffer through the widget protocol (custom messages)
   bare_js_to_worker_MBps, bare_worker_to_js_MBps   the same buffer to/from a bare worker
   cold_bytes        bytes on the wire for the cold /tti load, up to the first answer (bodies as
@@ -70,7 +74,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 }  # fmt: skip
 ORDER = [
     "tti_cold_ms", "tti_warm_ms", "naive_ms", "tti_ratio", "pyodide_boot_ms", "rtt_p50_us", "rtt_p99_us", "rtt_echo_p50_us",
-    "postmessage_rtt_p50_us", "rtt_ratio", "js_to_py_MBps", "py_to_js_MBps", "bare_js_to_worker_MBps",
+    "rtt_worker_us", "rtt_python_us", "postmessage_rtt_p50_us", "rtt_ratio", "js_to_py_MBps", "py_to_js_MBps", "bare_js_to_worker_MBps",
     "bare_worker_to_js_MBps", "cold_bytes", "cold_total_bytes",
 ]  # fmt: skip
 
@@ -183,6 +187,14 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
         }
         return [widget, bare, echo];
     }""", [RTT_WARMUP, RTT_COUNT])
+    # the shares of a round trip: a block of the widget's alone (the worker keeps each message's
+    # times, web/worker/timings.js), the bare echo alternating with them again
+    worker = next(w for w in page.workers if w.evaluate("typeof fhAnywidgetWorker !== 'undefined'"))
+    worker.evaluate("fhAnywidgetWorker.clearMessageTimes()")
+    page.evaluate("""async (n) => {
+        for (let i = 0; i < n; i++) { await window.fhBench.rtt(1); await window.fhBare.rtt(1); }
+    }""", min(RTT_COUNT, 500))  # the worker keeps the last 512
+    shares = worker.evaluate("fhAnywidgetWorker.messageTimes()")
     page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)  # warm-up: first big allocations
     to_py = page.evaluate("(b) => window.fhBench.toPython(b)", BUFFER)
     page.evaluate("(b) => window.fhBench.fromPython(b)", BUFFER)
@@ -200,6 +212,7 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
     return {
         "rtt_p50_us": percentile(rtt, 50), "rtt_p99_us": percentile(rtt, 99), "rtt_echo_p50_us": percentile(echo_rtt, 50),
         "postmessage_rtt_p50_us": percentile(bare_rtt, 50),
+        "rtt_worker_us": shares["worker_us"]["p50"], "rtt_python_us": shares["python_us"]["p50"],
         "js_to_py_MBps": rate(to_py), "py_to_js_MBps": rate(from_py),
         "bare_js_to_worker_MBps": rate(to_worker), "bare_worker_to_js_MBps": rate(from_worker),
         "isolated": isolated,

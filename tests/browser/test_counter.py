@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from browser_support import BOOT_MS, STEP_MS, open_demo
 from playwright.sync_api import Page, expect
 
@@ -57,3 +58,23 @@ def test_a_factory_function_makes_a_widget_like_a_class_does(page: Page, base_ur
     expect(made).to_have_attribute("data-parity", "even", timeout=STEP_MS)
     # the two widgets of the page are separate models
     expect(page.locator("#counter .counter .counter-button")).to_have_text("Count: 3")
+
+
+@pytest.mark.worker_only
+def test_the_worker_keeps_how_long_each_message_took_for_its_console(page: Page, base_url: str) -> None:
+    open_demo(page, base_url, "/counter")
+    counter = page.locator("#counter .counter")
+    button = counter.locator(".counter-button")
+    expect(button).to_have_text("Count: 3", timeout=BOOT_MS)
+    worker = next(w for w in page.workers if w.evaluate("typeof fhAnywidgetWorker !== 'undefined'"))
+    worker.evaluate("fhAnywidgetWorker.clearMessageTimes()")
+    assert worker.evaluate("fhAnywidgetWorker.messageTimes().count") == 0
+
+    for seen in ("1", "2", "3"):
+        button.click()
+        expect(counter).to_have_attribute("data-seen-by-python", seen, timeout=STEP_MS)
+    times = worker.evaluate("fhAnywidgetWorker.messageTimes()")
+    assert times["count"] == 3, times  # one update per click
+    assert 0 < times["python_us"]["p50"] <= times["worker_us"]["p50"], times
+    assert times["post_us"]["p50"] > 0, times  # each update's answer was posted to the page
+    assert times["worker_us"]["max"] < 5_000_000, times  # µs, not ms or s

@@ -33,14 +33,19 @@ export function postError(err, where = {}) {
   });
 }
 
+/** The ms spent in postFrame so far (relay.js takes it out of Python's share of a message). */
+export const posting = { ms: 0 };
+
 /** One frame of Python's messages (JSON text: one message or an array), parsed by the page, and
  * their buffers: Uint8Arrays fresh out of the wasm heap, transferred (undefined when there are
  * none). fh_anywidget.kernel.bridge calls it.
  * @param {string} text @param {any} arrays */
 export function postFrame(text, arrays) {
+  const started = performance.now();
   const list = /** @type {Uint8Array[]} */ (arrays ?? []);
   const buffers = /** @type {ArrayBuffer[]} */ (list.map((a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a.buffer : a.slice().buffer)));
   self.postMessage(frameEnvelope(text, buffers), { transfer: buffers });
+  posting.ms += performance.now() - started;
 }
 
 /** Python has copied a page message's buffers into its memory: the large ones go back to the

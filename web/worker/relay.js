@@ -9,7 +9,8 @@ import { bootConfig } from "./boot-config.js";
 import { boot } from "./boot.js";
 import { downloadBundle, ensureBundles } from "./bundles.js";
 import { dropEarly, useEarly } from "./download.js";
-import { postError, recycle } from "./outbox.js";
+import { postError, posting, recycle } from "./outbox.js";
+import { MessageTimes } from "./timings.js";
 // Every other module the worker runs, named here so that the browser fetches them all at once (it
 // learns a module's imports only once it has the module): one round trip, not one per level.
 import "../shared/pool.js";
@@ -22,7 +23,6 @@ import "./pyodide-internals.js";
 import "./snapshot-copy.js";
 import "./snapshot-delta.js";
 import "./store.js";
-import "./timings.js";
 import "./trampoline.js";
 
 /** @typedef {{type: string, [key: string]: any}} Message */
@@ -33,6 +33,15 @@ let python = null;
 let chain = Promise.resolve();
 /** @type {Promise<void> | null} */
 let booting = null;
+/** When Python was ready (performance.now()); a message that came before waited for the boot. */
+let readyAt = 0;
+/** The last messages' times (timings.js), for the worker's console and the bench. */
+const times = new MessageTimes();
+/** @type {any} */ (self).fhAnywidgetWorker = {
+  /** How long the worker took over the last messages from the page, and Python's share (µs). */
+  messageTimes: () => times.summary(),
+  clearMessageTimes: () => times.clear(),
+};
 
 self.addEventListener("error", (event) => {
   event.preventDefault(); // reported once, as a protocol error, not again as a worker error
@@ -43,8 +52,9 @@ self.addEventListener("unhandledrejection", (event) => {
   postError(event.reason, { fatal: true });
 });
 
-/** @param {import("./boot.js").Python} python @param {Message} msg @param {ArrayBuffer[]} buffers */
-async function handle(python, msg, buffers) {
+/** @param {import("./boot.js").Python} python @param {Message} msg @param {ArrayBuffer[]} buffers
+ * @param {number} arrived  performance.now() when the message came */
+async function handle(python, msg, buffers, arrived) {
   if (msg.type === CREATE) {
     try {
       await ensureBundles(python.pyodide, msg.bundles);
@@ -53,9 +63,14 @@ async function handle(python, msg, buffers) {
       return;
     }
   }
+  const posted = posting.ms;
+  const called = performance.now();
   try {
     python.handle(JSON.stringify(msg), buffers.length ? buffers : undefined);
   } finally {
+    const done = performance.now();
+    const post = posting.ms - posted;
+    times.add(done - Math.max(arrived, readyAt), done - called - post, post);
     recycle(buffers); // Python has copied them into its memory
     python.pending?.writeSoon(); // after the first message, between the next ones
   }
@@ -71,6 +86,7 @@ export function start(early) {
 
 /** @param {MessageEvent} event */
 function receive(event) {
+  const arrived = performance.now();
   const { msg, buffers } = /** @type {{msg: Message, buffers: ArrayBuffer[]}} */ (openEnvelope(event.data));
   if (!msg || typeof msg.type !== "string") {
     postError(new Error(`[fh-anywidget] the worker got a message without a type: ${JSON.stringify(event.data).slice(0, 200)}`));
@@ -82,6 +98,7 @@ function receive(event) {
       const started = boot(bootConfig(msg.config, msg.pageURL)).then(
         (booted) => {
           python = booted;
+          readyAt = performance.now();
         },
         (err) => postError(err, { fatal: true }),
       );
@@ -92,6 +109,6 @@ function receive(event) {
   }
   chain = chain.then(() => {
     if (!python) return; // boot failed: the fatal error was already reported
-    return handle(python, msg, buffers).catch((err) => postError(err, { key: msg.key, comm_id: msg.comm_id }));
+    return handle(python, msg, buffers, arrived).catch((err) => postError(err, { key: msg.key, comm_id: msg.comm_id }));
   });
 }
