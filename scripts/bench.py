@@ -74,8 +74,8 @@ TARGETS: dict[str, tuple[str, float]] = {
 }  # fmt: skip
 ORDER = [
     "tti_cold_ms", "tti_warm_ms", "naive_ms", "tti_ratio", "pyodide_boot_ms", "rtt_p50_us", "rtt_p99_us", "rtt_echo_p50_us",
-    "rtt_worker_us", "rtt_python_us", "postmessage_rtt_p50_us", "rtt_ratio", "js_to_py_MBps", "py_to_js_MBps", "bare_js_to_worker_MBps",
-    "bare_worker_to_js_MBps", "cold_bytes", "cold_total_bytes",
+    "rtt_worker_us", "rtt_python_us", "postmessage_rtt_p50_us", "rtt_ratio", "js_to_py_MBps", "py_to_js_MBps",
+    "bare_js_to_worker_MBps", "bare_worker_to_js_MBps", "cold_bytes", "cold_total_bytes",
 ]  # fmt: skip
 
 
@@ -187,8 +187,8 @@ def run_transfers(browser: Browser, base: str) -> dict[str, Any]:
         }
         return [widget, bare, echo];
     }""", [RTT_WARMUP, RTT_COUNT])
-    # the shares of a round trip: a block of the widget's alone (the worker keeps each message's
-    # times, web/worker/timings.js), the bare echo alternating with them again
+    # the shares of a round trip: a block of plain widget round trips (no echo switching in between:
+    # the worker counts every message, web/worker/timings.js), still alternating with the bare echo
     worker = next(w for w in page.workers if w.evaluate("typeof fhAnywidgetWorker !== 'undefined'"))
     worker.evaluate("fhAnywidgetWorker.clearMessageTimes()")
     page.evaluate("""async (n) => {
