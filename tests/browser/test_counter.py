@@ -75,6 +75,9 @@ def test_the_worker_keeps_how_long_each_message_took_for_its_console(page: Page,
         expect(counter).to_have_attribute("data-seen-by-python", seen, timeout=STEP_MS)
     times = worker.evaluate("fhAnywidgetWorker.messageTimes()")
     assert times["count"] == 3, times  # one update per click
-    assert 0 < times["python_us"]["p50"] <= times["worker_us"]["p50"], times
-    assert times["post_us"]["p50"] > 0, times  # each update's answer was posted to the page
-    assert times["worker_us"]["max"] < 5_000_000, times  # µs, not ms or s
+    # the demo is not cross-origin isolated: its clocks step by 100 µs, so a share may read 0,
+    # but no share exceeds the whole, and an update through ipywidgets is not instant
+    worker_us, python_us, post_us = (times[share] for share in ("worker_us", "python_us", "post_us"))
+    assert 0 < worker_us["max"] < 5_000_000, times  # µs, not ms or s
+    assert python_us["max"] <= worker_us["max"] and post_us["max"] <= worker_us["max"], times
+    assert python_us["max"] > 0, times
