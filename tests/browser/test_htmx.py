@@ -272,3 +272,32 @@ def test_an_update_element_anywhere_in_the_page_applies_but_not_inside_hx_disabl
     expect(chart).to_have_attribute("data-total", "3")  # the update inside hx-disable did nothing
     assert any("an update element inside hx-disable was ignored" in w for w in warnings)
     assert page.locator("template[data-fh-anywidget-update]").count() == 0  # applied (or refused) and removed
+
+
+def test_markup_a_widget_draws_in_its_own_element_neither_starts_widgets_nor_updates_them(page: Page, base_url: str) -> None:
+    open_htmx(page, base_url)
+    chart = page.locator("#chart-section .bar-chart")
+    expect(chart).to_have_attribute("data-total", "3", timeout=BOOT_MS)
+    title = chart.locator("div").first.text_content()
+    # what a view showing user HTML would draw: a copy of a real placeholder, and an update
+    page.evaluate("""() => {
+      const holder = document.querySelector("#chart-section .fh-anywidget[data-fh-anywidget]");
+      const copy = document.createElement("div");
+      copy.id = "drawn-placeholder";
+      copy.className = "fh-anywidget";
+      copy.setAttribute("data-fh-anywidget", holder.getAttribute("data-fh-anywidget"));
+      const drawn = document.createElement("div");
+      drawn.id = "drawn";
+      drawn.append(copy);
+      drawn.insertAdjacentHTML("beforeend",
+        `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"from a view"}}'></template>`);
+      document.querySelector("#chart-section .bar-chart").append(drawn);
+    }""")
+    page.wait_for_timeout(500)
+    expect(chart.locator("div").first).to_have_text(title or "")
+    expect(page.locator("#drawn template[data-fh-anywidget-update]")).to_have_count(1)  # not taken
+    expect(page.locator("#drawn-placeholder *")).to_have_count(0)  # nothing mounted, not even a status
+    expect(page.locator(".bar-chart")).to_have_count(1)
+    # the same update, where the app's HTML is, applies
+    page.evaluate("() => document.body.append(document.querySelector('#drawn template'))")
+    expect(chart.locator("div").first).to_have_text("from a view", timeout=STEP_MS)

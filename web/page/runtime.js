@@ -212,6 +212,19 @@ export function startRuntime({ document: doc, transports, importModule, closeGra
     return found;
   }
 
+  /**
+   * Whether a change made in `node` happened in a widget's own element (a placeholder, or
+   * inside one). What a widget's views draw there is the widget's, not the app's HTML, and is not
+   * looked at: no placeholder or update element in it acts (a widget showing user HTML cannot
+   * start widgets or set their traits), and a view that redraws often (a chart, thousands of
+   * nodes a frame) costs the page no scan of them.
+   * @param {Node | undefined} node
+   */
+  function inWidget(node) {
+    const el = node && (node.nodeType === 1 ? /** @type {Element} */ (node) : node.parentElement);
+    return !!el && typeof el.closest === "function" && el.closest(PLACEHOLDER_SELECTOR) !== null;
+  }
+
   /** Dispose the placeholders no longer in the document. */
   function sweep() {
     for (const [el, entry] of mounted) {
@@ -221,7 +234,8 @@ export function startRuntime({ document: doc, transports, importModule, closeGra
     }
   }
 
-  const observer = new MutationObserver((records) => {
+  const observer = new MutationObserver((allRecords) => {
+    const records = allRecords.filter((record) => !inWidget(record.target));
     // what left first: a key that leaves and comes back in one swap keeps its widget
     if (records.some((record) => record.removedNodes.length)) sweep();
     /** @type {Element[]} */

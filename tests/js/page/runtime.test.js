@@ -99,6 +99,25 @@ describe("the runtime", () => {
     await settle();
     assert.equal(runtime.manager?.placeholders.size, 0);
   });
+
+  test("a widget's own element is not looked at: a placeholder a view draws there does not start", () => {
+    const { doc, transports, fakeTransport, add } = page();
+    const host = add(spec("host"));
+    const runtime = startRuntime({ document: /** @type {any} */ (doc), transports: { worker: fakeTransport } });
+    const observer = FakeObserver.made[FakeObserver.made.length - 1];
+    // the view of "host" draws user HTML holding a placeholder, deep in its own element
+    const view = doc.createElement("div");
+    host.append(view);
+    const injected = add(spec("injected"));
+    view.append(injected);
+    observer.deliver([{ target: view, addedNodes: [injected], removedNodes: [] }]);
+    assert.deepEqual(transports[0].sent.map((m) => m.key), ["host"]);
+    // the same markup where the app puts it (an htmx swap into the page) starts
+    const outside = add(spec("outside"));
+    observer.deliver([{ target: doc.body, addedNodes: [outside], removedNodes: [] }]);
+    assert.deepEqual(transports[0].sent.map((m) => m.key), ["host", "outside"]);
+    assert.equal(runtime.manager?.placeholders.size, 2);
+  });
 });
 
 describe("readConfig", () => {
