@@ -254,7 +254,7 @@ def test_pushed_html_without_htmx_swaps_the_out_of_band_elements_by_id(page: Pag
     ]
 
 
-def test_an_update_element_anywhere_in_the_page_applies_but_not_inside_hx_disable(page: Page, base_url: str) -> None:
+def test_an_update_element_anywhere_in_the_page_applies_but_nothing_inside_hx_disable_acts(page: Page, base_url: str) -> None:
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     open_htmx(page, base_url)
@@ -266,11 +266,21 @@ def test_an_update_element_anywhere_in_the_page_applies_but_not_inside_hx_disabl
         `<template data-fh-anywidget-update='{"key":"chart","state":{"data":[9,9,9]}}'></template>`);
       document.body.insertAdjacentHTML("beforeend",
         `<template data-fh-anywidget-update='{"key":"chart","state":{"title":"from the app"}}'></template>`);
+      // a visitor's HTML holding a copy of a real placeholder
+      const holder = document.querySelector("#chart-section .fh-anywidget[data-fh-anywidget]");
+      const copy = document.createElement("div");
+      copy.id = "ugc-placeholder";
+      copy.className = "fh-anywidget";
+      copy.setAttribute("data-fh-anywidget", holder.getAttribute("data-fh-anywidget"));
+      document.getElementById("ugc").append(copy);
     }""")
     expect(chart.locator("div").first).to_have_text("from the app", timeout=STEP_MS)
     page.wait_for_timeout(500)
     expect(chart).to_have_attribute("data-total", "3")  # the update inside hx-disable did nothing
     assert any("an update element inside hx-disable was ignored" in w for w in warnings)
+    expect(page.locator("#ugc-placeholder *")).to_have_count(0)  # not started: no view, no status
+    expect(page.locator(".bar-chart")).to_have_count(1)
+    assert any("a widget placeholder inside hx-disable was not started" in w for w in warnings)
     assert page.locator("template[data-fh-anywidget-update]").count() == 0  # applied (or refused) and removed
 
 

@@ -20,6 +20,9 @@ import { UPDATE_SELECTOR, applyUpdate, parseUpdateElement, parseUpdateHeader, re
  *   `serviceWorker` is set on pages of an exported static site (`fh-anywidget build`). */
 
 export const PLACEHOLDER_SELECTOR = ".fh-anywidget[data-fh-anywidget]";
+/** htmx's own rule for content the app does not vouch for (visitors' HTML): nothing in it acts,
+ * neither htmx's attributes nor our placeholders and update elements. */
+const UNVOUCHED_SELECTOR = "[hx-disable],[data-hx-disable]";
 export const DEFAULT_MODE = "worker";
 
 /**
@@ -147,8 +150,7 @@ export function startRuntime({ document: doc, transports, importModule, closeGra
       if (!el.isConnected) continue; // handled already (found twice in one batch), or taken away again
       const where = el.parentElement ?? doc;
       el.remove();
-      // htmx's own rule for content the app does not vouch for (user HTML): nothing in it acts
-      if (where !== doc && /** @type {Element} */ (where).closest("[hx-disable],[data-hx-disable]")) {
+      if (where !== doc && /** @type {Element} */ (where).closest(UNVOUCHED_SELECTOR)) {
         console.warn("[fh-anywidget] an update element inside hx-disable was ignored");
         continue;
       }
@@ -163,6 +165,11 @@ export function startRuntime({ document: doc, transports, importModule, closeGra
   /** @param {HTMLElement} el */
   function mount(el) {
     if (mounted.has(el)) return mounted.get(el)?.placeholder ?? null;
+    if (el.closest(UNVOUCHED_SELECTOR)) {
+      mounted.set(el, { placeholder: null, manager: null }); // looked at once
+      console.warn("[fh-anywidget] a widget placeholder inside hx-disable was not started (that is HTML the app does not vouch for); render widgets outside it");
+      return null;
+    }
     /** @type {any} */
     let spec;
     try {

@@ -157,6 +157,7 @@ export class FakeElement {
   }
   /** @param {string} selector */
   matches(selector) {
+    if (selector.includes(",")) return selector.split(",").some((one) => this.matches(one.trim()));
     const { tag, classes, attrs } = parseSelector(selector);
     if (tag && tag !== this.tagName) return false;
     if (!classes.every((c) => this.classList.contains(c))) return false;

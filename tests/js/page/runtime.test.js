@@ -100,6 +100,28 @@ describe("the runtime", () => {
     assert.equal(runtime.manager?.placeholders.size, 0);
   });
 
+  test("a placeholder inside hx-disable (HTML the app does not vouch for) is not started, at start or later", (t) => {
+    const warn = t.mock.method(console, "warn", () => {});
+    const { doc, transports, fakeTransport, add } = page();
+    const ugc = doc.createElement("div");
+    ugc.setAttribute("hx-disable", "");
+    doc.body.append(ugc);
+    ugc.append(add(spec("at-start")));
+    add(spec("app"));
+    startRuntime({ document: /** @type {any} */ (doc), transports: { worker: fakeTransport } });
+    const observer = FakeObserver.made[FakeObserver.made.length - 1];
+    const comment = doc.createElement("p");
+    comment.setAttribute("data-hx-disable", "");
+    doc.body.append(comment);
+    const later = add(spec("later"));
+    comment.append(later);
+    observer.deliver([{ target: comment, addedNodes: [later], removedNodes: [] }]);
+    observer.deliver([{ target: comment, addedNodes: [later], removedNodes: [] }]); // looked at once
+    assert.deepEqual(transports[0].sent.map((m) => m.key), ["app"]);
+    assert.equal(warn.mock.callCount(), 2);
+    assert.match(String(warn.mock.calls[0].arguments[0]), /inside hx-disable was not started.*render widgets outside it/);
+  });
+
   test("a widget's own element is not looked at: a placeholder a view draws there does not start", () => {
     const { doc, transports, fakeTransport, add } = page();
     const host = add(spec("host"));
