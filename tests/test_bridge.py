@@ -26,7 +26,11 @@ def bridge(monkeypatch: pytest.MonkeyPatch) -> Iterator[types.ModuleType]:
 
     # bridge.start turns echo_update off for the process: back on for the other tests (server mode)
     monkeypatch.setattr(widget, "JUPYTER_WIDGETS_ECHO", widget.JUPYTER_WIDGETS_ECHO)
-    yield importlib.import_module("fh_anywidget.kernel.bridge")
+    module = importlib.import_module("fh_anywidget.kernel.bridge")
+    # the warm-up's widget factory, as if an app's bundle shipped its module (the worker makes
+    # functions of the app's own modules only)
+    module._sources["fh_anywidget.kernel.warmup"] = "as if bundled"
+    yield module
     sys.modules.pop("fh_anywidget.kernel.bridge", None)
 
 
@@ -293,3 +297,39 @@ def test_a_listing_of_site_packages_or_a_relative_open_there_counts_too(bridge, 
         assert writes == ["data", "all"]
     finally:
         bridge.files_written()
+
+
+def test_the_worker_makes_widget_classes_and_the_apps_own_functions_but_no_other_callable(bridge, tmp_path: Path) -> None:
+    import json
+
+    from fh_anywidget.kernel import comms
+
+    folder = tmp_path / "bundle-of-app"
+    (folder / "app_widgets_for_bridge_test").mkdir(parents=True)
+    (folder / "app_widgets_for_bridge_test" / "__init__.py").write_text(
+        "from json import loads\nfrom fh_anywidget.kernel.warmup import _warm_up_widget\n"
+        "def make():\n    return _warm_up_widget()\n")
+    bridge.add_to_path(str(folder))
+    posted: list = []
+    handle = bridge.start(lambda text, buffers: posted.append(json.loads(text)))
+    create = lambda key, target, **kwargs: handle(  # noqa: E731
+        json.dumps({"type": "create", "key": key, "target": target, "kwargs": kwargs}), None)
+    try:
+        for key, target, kwargs in [("eval", "builtins:eval", {}),
+                                    ("loads", "json:loads", {"s": "[1]"}),
+                                    ("decoder", "json:JSONDecoder", {}),  # a class, but no widget
+                                    ("imported", "app_widgets_for_bridge_test:loads", {"s": "1"}),  # in the app's module, not of it
+                                    ("dunder", "app_widgets_for_bridge_test:make.__call__", {})]:
+            create(key, target, **kwargs)
+            frame = posted.pop()
+            assert frame["type"] == "error" and frame["key"] == key, frame
+            assert "neither a widget class nor a class or function of the app's own modules" in frame["error"]["message"]
+            assert repr(target) in frame["error"]["message"]
+        create("app", "app_widgets_for_bridge_test:make")  # a function of the app's module
+        assert posted.pop()[-1]["type"] == "created"
+        create("class", "ipywidgets:IntSlider", value=3)  # a widget class of a package
+        assert posted.pop()[-1]["type"] == "created"
+    finally:
+        for k in list(comms._installed):
+            k.close()
+        sys.modules.pop("app_widgets_for_bridge_test", None)

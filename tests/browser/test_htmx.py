@@ -311,3 +311,27 @@ def test_markup_a_widget_draws_in_its_own_element_neither_starts_widgets_nor_upd
     # the same update, where the app's HTML is, applies
     page.evaluate("() => document.body.append(document.querySelector('#drawn template'))")
     expect(chart.locator("div").first).to_have_text("from a view", timeout=STEP_MS)
+
+
+@pytest.mark.worker_only
+def test_a_placeholder_naming_a_callable_that_is_no_widget_is_refused_by_the_worker(page: Page, base_url: str) -> None:
+    """HTML the app let through (a visitor's, past a sanitizer that keeps classes and data
+    attributes) names what the worker's Python calls: only widgets and the app's own code run."""
+    open_htmx(page, base_url)
+    chart = page.locator("#chart-section .bar-chart")
+    expect(chart).to_have_attribute("data-total", "3", timeout=BOOT_MS)
+    page.evaluate("""() => {
+      const spec = JSON.parse(document.querySelector("#chart-section .fh-anywidget[data-fh-anywidget]").dataset.fhAnywidget);
+      const forged = { ...spec, key: "forged", target: "pyodide.code:run_js", kwargs: { code: "self.fhForged = 1" } };
+      const el = document.createElement("div");
+      el.id = "forged";
+      el.className = "fh-anywidget";
+      el.setAttribute("data-fh-anywidget", JSON.stringify(forged));
+      document.body.append(el);
+    }""")
+    error = page.locator("#forged .fh-anywidget-error")
+    expect(error).to_contain_text("is neither a widget class nor a class or function of the app's own modules", timeout=STEP_MS)
+    expect(error).to_contain_text("'pyodide.code:run_js'")
+    worker = next(w for w in page.workers if w.evaluate("typeof fhAnywidgetWorker !== 'undefined'"))
+    assert worker.evaluate("typeof self.fhForged") == "undefined"  # the code never ran
+    expect(page.locator("#chart-section .fh-anywidget-error")).to_have_count(0)

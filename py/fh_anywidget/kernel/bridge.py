@@ -32,6 +32,7 @@ from . import ipywidgets_api
 from . import kernel as _kernel
 from .kernel import Kernel
 from .protocol import frame
+from .targets import check_page_target
 
 FLUSH_SECONDS = 0.02
 
@@ -230,6 +231,7 @@ def start(post: Any) -> Callable[[str, Any], None]:
             flush()
 
     kernel = Kernel(send)
+    kernel.target_check = lambda spec, obj: check_page_target(spec, obj, _sources)  # the app's modules: its bundles'
     ipywidgets_api.echo_updates(False)
 
     def handle(text: str, js_buffers: Any) -> None:

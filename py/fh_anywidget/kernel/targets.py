@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 
@@ -30,6 +30,31 @@ def import_target(spec: str) -> Callable[..., Any]:
         raise TypeError(f"[fh-anywidget] target {spec!r} is a {type(obj).__name__}, not a widget class "
                         "or a function returning a widget")
     return obj
+
+
+def check_page_target(spec: str, obj: Any, app_modules: Collection[str]) -> None:
+    """Refuse a target that a widget placeholder may not name in the worker, where the page's HTML
+    says what Python runs: HTML the app did not write (a visitor's, if the app lets some through)
+    must not be able to call any function with arguments of its choosing. A target may be a class
+    or function of the app's own modules (those its widget bundles ship), or a widget class from
+    anywhere (an ipywidgets widget, or a class with a widget mimebundle, as anywidget's descriptor
+    widgets have); no part of its name may be a dunder. Raises TypeError, naming the fix."""
+    names = spec.partition(":")[2].split(".")
+    if not any(part.startswith("__") for part in names):
+        if isinstance(getattr(obj, "__module__", None), str) and obj.__module__ in app_modules:
+            return
+        if isinstance(obj, type) and (_is_widget_class(obj) or hasattr(obj, "_repr_mimebundle_")):
+            return
+    raise TypeError(f"[fh-anywidget] target {spec!r} is neither a widget class nor a class or function of the app's "
+                    "own modules, so the worker does not make it (a page names its widgets in its HTML, which may not "
+                    "all be the app's). To use a factory function of a package, call it from a function in your "
+                    "app's module and pass that function to host.widget(...)")
+
+
+def _is_widget_class(cls: type) -> bool:
+    from ipywidgets import Widget  # noqa: PLC0415 - imported already wherever widgets are made
+
+    return issubclass(cls, Widget)
 
 
 def model_id_of(widget: Any, target: str = "") -> str:
