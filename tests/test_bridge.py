@@ -325,6 +325,7 @@ def test_the_worker_makes_widget_classes_and_the_apps_own_functions_but_no_other
             assert frame["type"] == "error" and frame["key"] == key, frame
             assert "neither a widget class nor a class or function of the app's own modules" in frame["error"]["message"]
             assert repr(target) in frame["error"]["message"]
+            assert "bridge.py" not in frame["error"]["traceback"]  # the kernel's own frames are left out
         create("app", "app_widgets_for_bridge_test:make")  # a function of the app's module
         assert posted.pop()[-1]["type"] == "created"
         create("class", "ipywidgets:IntSlider", value=3)  # a widget class of a package

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -320,7 +321,11 @@ def _bytes_for_bytes_traits(comm_id: str, paths: Sequence[Any], views: list[memo
 
 
 def _user_frames(tb: Any) -> Any:
-    """Skip the kernel's own frames at the top of a traceback: the reader's code comes first."""
-    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
+    """Skip the kernel's own frames at the top of a traceback (this package's modules): the
+    reader's code comes first."""
+    while tb is not None and tb.tb_next is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _HERE:
         tb = tb.tb_next
     return tb
+
+
+_HERE = os.path.dirname(__file__)
