@@ -326,6 +326,11 @@ def test_the_worker_makes_widget_classes_and_the_apps_own_functions_but_no_other
             assert "neither a widget class nor a class or function of the app's own modules" in frame["error"]["message"]
             assert repr(target) in frame["error"]["message"]
             assert "bridge.py" not in frame["error"]["traceback"]  # the kernel's own frames are left out
+        for name in ("_esm", "_css", "_anywidget_id", "_model_name", "_view_module"):  # a widget class, but its front end from the page
+            create("code", "anywidget:AnyWidget", **{name: "export default { render() { /* the page's */ } }"})
+            frame = posted.pop()
+            assert frame["type"] == "error" and f"set {name}: a page's HTML does not give a widget its front-end code" in (
+                frame["error"]["message"]), frame
         create("app", "app_widgets_for_bridge_test:make")  # a function of the app's module
         assert posted.pop()[-1]["type"] == "created"
         create("class", "ipywidgets:IntSlider", value=3)  # a widget class of a package

@@ -138,6 +138,8 @@ def test_update_is_an_element_and_update_header_a_header_with_the_same_json() ->
     (lambda h: h.update("", value=1), r"the key must be the widget's key"),
     (lambda h: h.update_header({"chart": [1]}), r"the traits must be a dict"),
     (lambda h: h.update_header({"a": {"v": 1}}, v=2), r"not both"),
+    (lambda h: h.update("chart", _esm="export default {}"), r"_esm=\.\.\.\): an update sets only a widget's own traits"),
+    (lambda h: h.update_header({"chart": {"layout": {}}}), r"layout=\.\.\.\): an update sets only a widget's own traits"),
 ])
 def test_a_bad_update_is_an_error_naming_the_value(call, message) -> None:
     host = bare_host()

@@ -15,6 +15,9 @@ from fasthtml.common import HttpHeader, Template
 from .kernel.protocol import UPDATE_ATTR, UPDATE_HEADER
 from .specs import WidgetSpecError, json_problem
 
+FRAMEWORK_TRAITS = frozenset({"layout", "tabbable", "tooltip"})
+"""ipywidgets' own public traits, which an update does not set either (web/page/fields.js has the same)."""
+
 
 def update_data(key: str, traits: dict[str, Any]) -> dict[str, Any]:
     """``{"key", "state"}`` of one update, after checking that the page can carry it."""
@@ -25,6 +28,10 @@ def update_data(key: str, traits: dict[str, Any]) -> dict[str, Any]:
         raise WidgetSpecError(f"[fh-anywidget] host.update({key!r}) names no trait; pass them as keywords, "
                               f"host.update({key!r}, value=3)")
     for name, value in traits.items():
+        if name.startswith("_") or name in FRAMEWORK_TRAITS:
+            raise WidgetSpecError(f"[fh-anywidget] host.update({key!r}, {name}=...): an update sets only a widget's own "
+                                  "traits, not its private ones or the framework's (its front-end code, its layout); "
+                                  "the page refuses it. Change it in Python (host.instance, or the widget's observers)")
         problem = json_problem(value)
         if problem:
             raise WidgetSpecError(f"[fh-anywidget] host.update({key!r}, {name}=...): {problem}. An update travels to "

@@ -322,16 +322,28 @@ def test_a_placeholder_naming_a_callable_that_is_no_widget_is_refused_by_the_wor
     expect(chart).to_have_attribute("data-total", "3", timeout=BOOT_MS)
     page.evaluate("""() => {
       const spec = JSON.parse(document.querySelector("#chart-section .fh-anywidget[data-fh-anywidget]").dataset.fhAnywidget);
-      const forged = { ...spec, key: "forged", target: "pyodide.code:run_js", kwargs: { code: "self.fhForged = 1" } };
-      const el = document.createElement("div");
-      el.id = "forged";
-      el.className = "fh-anywidget";
-      el.setAttribute("data-fh-anywidget", JSON.stringify(forged));
-      document.body.append(el);
+      const forge = (id, changes) => {
+        const el = document.createElement("div");
+        el.id = id;
+        el.className = "fh-anywidget";
+        el.setAttribute("data-fh-anywidget", JSON.stringify({ ...spec, key: id, ...changes }));
+        document.body.append(el);
+      };
+      forge("forged", { target: "pyodide.code:run_js", kwargs: { code: "self.fhForged = 1" } });
+      // the chart's own class (allowed), given front-end code by the HTML
+      forge("forged-esm", { kwargs: { ...spec.kwargs, _esm: "export default { render() { window.fhForgedEsm = 1; } }" } });
+      // and an update in the app's HTML that would change the chart's front-end code
+      document.body.insertAdjacentHTML("beforeend",
+        `<template data-fh-anywidget-update='{"key":"chart","state":{"_esm":"export default { render() { window.fhForgedEsm = 2; } }"}}'></template>`);
     }""")
+    expect(page.locator("#forged-esm .fh-anywidget-error")).to_contain_text(
+        "set _esm: a page's HTML does not give a widget its front-end code", timeout=STEP_MS)
     error = page.locator("#forged .fh-anywidget-error")
     expect(error).to_contain_text("is neither a widget class nor a class or function of the app's own modules", timeout=STEP_MS)
     expect(error).to_contain_text("'pyodide.code:run_js'")
     worker = next(w for w in page.workers if w.evaluate("typeof fhAnywidgetWorker !== 'undefined'"))
     assert worker.evaluate("typeof self.fhForged") == "undefined"  # the code never ran
+    page.wait_for_timeout(500)
+    assert page.evaluate("typeof window.fhForgedEsm") == "undefined"  # nor the front-end code
+    expect(chart).to_have_attribute("data-total", "3")  # the chart still draws with its own
     expect(page.locator("#chart-section .fh-anywidget-error")).to_have_count(0)

@@ -85,6 +85,15 @@ export async function applyUpdate(update, modelFor, keys) {
         `${JSON.stringify(update.key)}, which has no such trait; its traits: ${traits.join(", ") || "none"}. Nothing was set`,
     );
   }
+  const own = new Set(ownTraits(state));
+  const theirs = Object.keys(update.state).filter((name) => !own.has(name));
+  if (theirs.length) {
+    throw new Error(
+      `[fh-anywidget] an update sets ${theirs.map((n) => JSON.stringify(n)).join(", ")} on the widget ${JSON.stringify(update.key)}: ` +
+        `an update sets only a widget's own traits (${[...own].join(", ") || "none"}), not its private ones or the framework's ` +
+        `(its front-end code, its layout); change those in Python. Nothing was set`,
+    );
+  }
   model.set(update.state);
   model.save_changes();
 }

@@ -231,7 +231,7 @@ def start(post: Any) -> Callable[[str, Any], None]:
             flush()
 
     kernel = Kernel(send)
-    kernel.target_check = lambda spec, obj: check_page_target(spec, obj, _sources)  # the app's modules: its bundles'
+    kernel.target_check = lambda spec, obj, kwargs: check_page_target(spec, obj, _sources, kwargs)  # app modules: its bundles'
     ipywidgets_api.echo_updates(False)
 
     def handle(text: str, js_buffers: Any) -> None:

@@ -77,10 +77,10 @@ class Kernel:
     current state (server mode: the page may have lost them in a reload). The worker's page never does."""
     max_widgets: int | None = None
     """The most widgets (keys) this kernel makes for its page (server mode caps it: a page is a stranger)."""
-    target_check: Callable[[str, Any], None] | None = None
-    """Called with each ``create``'s target and what it names, before it is called: raises to refuse
-    it (the worker's: :func:`.targets.check_page_target`; a server-mode page's creates were granted
-    by its render already)."""
+    target_check: Callable[[str, Any, dict[str, Any]], None] | None = None
+    """Called with each ``create``'s target, what it names and its arguments, before it is called:
+    raises to refuse it (the worker's: :func:`.targets.check_page_target`; a server-mode page's
+    creates were granted by its render already)."""
     guards_page_writes = False
     """Whether a page's ``update`` of a framework or read-only trait is refused (server mode: see
     :mod:`.page_writes`). The worker's page is the visitor's own: it may (development reload sets ``_esm``)."""
@@ -194,7 +194,7 @@ class Kernel:
                                 "have (AnyWidgetHost(..., server_max_widgets_per_page=...)); the widget was not made")
         factory = import_target(target)
         if self.target_check is not None:
-            self.target_check(target, factory)
+            self.target_check(target, factory, kwargs)
         self._opening = []
         try:
             with self.active():

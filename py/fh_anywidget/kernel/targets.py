@@ -32,13 +32,19 @@ def import_target(spec: str) -> Callable[..., Any]:
     return obj
 
 
-def check_page_target(spec: str, obj: Any, app_modules: Collection[str]) -> None:
+def check_page_target(spec: str, obj: Any, app_modules: Collection[str], kwargs: Collection[str] = ()) -> None:
     """Refuse a target that a widget placeholder may not name in the worker, where the page's HTML
     says what Python runs: HTML the app did not write (a visitor's, if the app lets some through)
     must not be able to call any function with arguments of its choosing. A target may be a class
     or function of the app's own modules (those its widget bundles ship), or a widget class from
     anywhere (an ipywidgets widget, or a class with a widget mimebundle, as anywidget's descriptor
-    widgets have); no part of its name may be a dunder. Raises TypeError, naming the fix."""
+    widgets have); no part of its name may be a dunder. Nor may its arguments (``kwargs``' names)
+    give the widget its front-end code or its model's identity (``_esm``, ``_css``,
+    ``_anywidget_*``, ``_model_*``, ``_view_*``). Raises TypeError, naming the fix."""
+    code = sorted(name for name in kwargs if name in ("_esm", "_css") or name.startswith(("_anywidget_", "_model_", "_view_")))
+    if code:
+        raise TypeError(f"[fh-anywidget] the arguments for target {spec!r} set {', '.join(code)}: a page's HTML does not give "
+                        "a widget its front-end code in the worker; give the widget class its _esm and _css in Python")
     names = spec.partition(":")[2].split(".")
     if not any(part.startswith("__") for part in names):
         if isinstance(getattr(obj, "__module__", None), str) and obj.__module__ in app_modules:

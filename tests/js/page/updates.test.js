@@ -52,6 +52,16 @@ describe("host.update on the page", () => {
     assert.deepEqual(model.calls, []);
   });
 
+  test("an update never sets a widget's front-end code, layout or private traits, and then sets nothing", async () => {
+    const model = fakeModel({ data: [], title: "", _esm: "export default {}", _css: "", layout: "IPY_MODEL_1", _private: 0 });
+    const modelFor = () => Promise.resolve(/** @type {any} */ (model));
+    for (const name of ["_esm", "_css", "layout", "_private"]) {
+      await assert.rejects(applyUpdate({ key: "chart", state: { title: "t", [name]: "evil" } }, modelFor, () => ["chart"]),
+        new RegExp(`sets "${name}" on the widget "chart": an update sets only a widget's own traits \\(data, title\\).*change those in Python. Nothing was set`));
+    }
+    assert.deepEqual(model.calls, []);
+  });
+
   test("a failed update is logged and fires fhaw:error (bubbling) where it came from", (t) => {
     const logged = t.mock.method(console, "error", () => {});
     const doc = new FakeDocument();
