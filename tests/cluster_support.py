@@ -255,7 +255,7 @@ class PageClient:
             pass
 
     def create(self, spec: dict[str, Any]) -> str:
-        self.send({"type": "create", "key": spec["key"], "target": spec["target"], "kwargs": spec["kwargs"],
+        self.send({"type": "create", "key": spec["key"], "target": spec["target"], "kwargs": spec.get("kwargs", {}),
                    "grant": spec["grant"]})
         created = self.until(lambda m: m["type"] in ("created", "error") and m.get("key") == spec["key"])
         assert created["type"] == "created", created

@@ -190,10 +190,80 @@ def test_a_secret_looking_file_in_a_declared_folder_is_refused_unless_excluded_o
         ("conf.py", b'app = make(secret_key="abc")\n', "it assigns a string to secret_key, line 1"),
         ("conf.py", b'CONFIG = {"GITHUB_TOKEN": "ghp_x"}\n', "it assigns a string to GITHUB_TOKEN, line 1"),
         ("conf.py", b'os.environ["APIKEY"] = "k"\n', "it assigns a string to APIKEY, line 1"),
-        ("conf.py", b'URL = "postgres://u:pw@db/x"\n', "it holds a URL with a password, postgres://u:***@..."),
+        ("conf.py", b'URL = "postgres://u:pw@db/x"\n', "it holds a URL with a password, postgres://u:***@..., line 1"),
         ("conf.py", b'SECRET_KEY = os.environ["SECRET_KEY"]\nTOKEN = ""\nPASSWORD = None\n', None),
         ("page.js", b'fetch("https://example.com/a:b"); const u = "http://user@host/";', None),
         ("notes.txt", b"the token is read from the environment", None),
+        # a literal as a default, a fallback or a part of the value
+        ("conf.py", b'import os\nSECRET_KEY = os.environ.get("SECRET_KEY", "dev-secret")\n',
+         "it assigns a string to SECRET_KEY, line 2"),
+        ("conf.py", b'x = os.getenv("APP_SECRET", "lit")\n', "it assigns a string to APP_SECRET, line 1"),
+        ("conf.py", b'DB_PASSWORD = os.getenv("P") or "fallback"\n', "it assigns a string to DB_PASSWORD, line 1"),
+        ("conf.py", b'API_TOKEN = "tok_" + "abc"\n', "it assigns a string to API_TOKEN, line 1"),
+        ("conf.py", b'PASSWORD: str = f"{\'pw\'}"\n', "it assigns a string to PASSWORD, line 1"),
+        ("conf.py", b'PASSWORD = "pw"\nPASSWORD += "more"\n', "it assigns a string to PASSWORD, line 1"),
+        ("conf.py", b'x = 1\nPASSWORD = ""\nPASSWORD += "more"\n', "it assigns a string to PASSWORD, line 3"),
+        ("conf.py", b'USER, PASSWORD = "u", "p"\n', "it assigns a string to PASSWORD, line 1"),
+        ("conf.py", b'config = {\n    "user": "u",\n    "api_key": "k",\n}\n', "it assigns a string to api_key, line 3"),
+        ("conf.py", b'config = dict(password="pw")\n', "it assigns a string to password, line 1"),
+        ("conf.py", b'app = fast_app(secret_key=os.environ.get("APP_SECRET", "dev"))\n',
+         "it assigns a string to secret_key, line 1"),
+        ("conf.py", b'CREDENTIALS = ("svc_user", "svc-pass")\n', "it assigns a string to CREDENTIALS, line 1"),
+        ("conf.py", b'SIGNING_KEY = b"\\x01hmac"\n', "it assigns a string to SIGNING_KEY, line 1"),
+        ("conf.py", b'GPG_PRIVATE_KEY = "k"\n', "it assigns a string to GPG_PRIVATE_KEY, line 1"),
+        ("conf.py", b'AWS_ACCESS_KEY_ID = "k"\n', "it assigns a string to AWS_ACCESS_KEY_ID, line 1"),
+        # ... but not a name that a value is looked up by, nor a name that is no secret's
+        ("conf.py", b'SECRET_KEY = os.environ.get("SECRET_KEY")\nTOKEN = os.getenv("TOKEN") or os.environ["T"]\n'
+                    b'PASSWORD = getpass.getpass("Password: ")\nSECRET = (HERE / "secret.txt").read_text()\n'
+                    b'API_KEY = os.environ.get("API_KEY", "")\nIS_TOKEN = kind == "token"\nTOKEN_SEP = ", "\n', None),
+        ("tok.py", b'SPECIAL_TOKENS = ["<s>", "</s>"]\ntokens = {"root": [("x", "y")]}\ntokenizer = "bert"\n', None),
+        ("conf.py", b'STORAGE_KEY = "my-widget"\nKEY = "k"\nx = os.environ.get("THEME", "dark")\n'
+                    b'r = pyfetch(url, credentials="include")\nb = Button("Go", accesskey="g")\n'
+                    b'c = config.get("auth", "password")\n', None),
+        # known formats of secrets, in any file, comments too
+        ("data/key.asc", b"x\n-----BEGIN PGP PRIVATE KEY BLOCK-----\nabc",
+         "it holds a private key, -----BEGIN ... PRIVATE KEY-----, line 2"),
+        ("conf.py", b'# the key: AKIAIOSFODNN7EXAMPLE\n', "it holds an AWS access key id, AKIA..., line 1"),
+        ("app.js", b'const k = "sk_live_51Habcdefghijklmnop";', "it holds a Stripe live secret key, sk_live_..., line 1"),
+        ("data.json", b'{"a": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}', "it holds a GitHub token, ghp_..., line 1"),
+        ("notes.txt", b"a\nb github_pat_11ABCDEFG0123456789_abcdefghij", "it holds a GitHub token, ghp_..., line 2"),
+        ("conf.py", b'HOOK = "xoxb-1234567890-abcdefghijklmn"\n', "it holds a Slack token, xox.-..., line 1"),
+        ("app.js", b'const sk = "sk_test_abc", ak = "AKIA-docs", t = "ghp_short", s = "xoxb-x"; // sk_live_', None),
+        # files that are secrets by their names
+        ("data/prod.env", b"X=1", "a .env file"),
+        ("data/sub/secrets.env", b"", "a .env file"),
+        ("data/.envrc", b"", "a .env file"),
+        ("data/credentials", b"[default]", "a credentials file's name, credentials"),
+        ("data/netrc", b"", "a credentials file's name, netrc"),
+        ("data/.netrc", b"", "a credentials file's name, .netrc"),
+        ("data/htpasswd", b"", "a credentials file's name, htpasswd"),
+        ("data/.htpasswd", b"", "a credentials file's name, .htpasswd"),
+        ("data/client.P12", b"", "a key store's file name, *.p12"),
+        ("data/client.pfx", b"", "a key store's file name, *.pfx"),
+        ("data/app.jks", b"", "a key store's file name, *.jks"),
+        ("data/release.keystore", b"", "a key store's file name, *.keystore"),
+        ("data/passwords.kdbx", b"", "a key store's file name, *.kdbx"),
+        ("data/id_ed25519.pub", b"", "an SSH key's file name, id_ed25519*"),
+        ("data/id_ecdsa", b"", "an SSH key's file name, id_ecdsa*"),
+        ("data/id_dsa", b"", "an SSH key's file name, id_dsa*"),
+        ("data/environment.js", b"", None),
+        ("data/credentials.csv", b"", None),
+        # config files with a secret's key
+        ("data/config.json", b'{"name": "x", "api_key": "sk-123"}', "it gives api_key a value, line 1"),
+        ("data/config.json", b'{\n  "auth": {\n    "clientSecret": "abc"\n  }\n}', "it gives clientSecret a value, line 3"),
+        ("data/settings.toml", b'[database]\npassword = "toml-pw"\n', "it gives password a value, line 2"),
+        ("data/app.yaml", b"smtp:\n  user: mailer\n  password: yaml-pw\n", "it gives password a value, line 3"),
+        ("data/app.yml", b"- token: abc\n", "it gives token a value, line 1"),
+        ("data/app.ini", b"[aws]\naws_secret_access_key = qa1\n", "it gives aws_secret_access_key a value, line 2"),
+        ("data/app.cfg", b"[x]\npasswd: p\n", "it gives passwd a value, line 2"),
+        ("data/app.conf", b"private_key = k\n", "it gives private_key a value, line 1"),
+        ("data/config.json", b'{"api_key": "", "password": null, "token": true, "secret": "<your secret>", "apikey": "${KEY}"}',
+         None),
+        ("data/settings.toml", b'password = ""\ntoken = \'\'\nsecret = 0\n# password: in the environment\n', None),
+        ("data/app.yaml", b"password:\ntoken: ~\napi_key: null\nsecret: {{ vault.secret }}\nmax_tokens: 512\n", None),
+        ("data/tokenizer.json", b'{"unk_token": "[UNK]", "pad_token": "<pad>", "tokenizer": "bert", "token_type": "x"}', None),
+        ("data/notes.json", b'{"text": "the token: abc", "password_file": "/run/secrets/db"}', None),
+        ("data/rows.csv", b"password,token\nhunter2,abc\n", None),
     ],
 )
 def test_what_looks_like_a_secret(name, content, reason):
@@ -304,3 +374,83 @@ def test_app_widget_bundles_report_a_module_that_cannot_ship_and_go_on(myapp):
     found = app_widget_bundles([leaky, widgets], report=said.append)
     assert [modules for _, modules in found.values()] == [("myapp.widgets",)]
     assert len(said) == 1 and said[0].startswith("bundle for myapp.leaky: left out of the memory snapshot:\n[fh-anywidget]")
+
+
+def test_a_folder_or_glob_refuses_a_symbolic_link_to_a_file_outside_the_source_root_even_by_its_name(myapp, dist, tmp_path):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "hostname").write_text("db.internal\n")
+    (myapp / "data" / "host.txt").symlink_to(tmp_path / "outside" / "hostname")
+    widgets = importlib.import_module("myapp.widgets")
+    with pytest.raises(WidgetSpecError) as info:
+        host_for(dist).widget(widgets.Panel)
+    message = str(info.value)
+    assert message.startswith(f"[fh-anywidget] myapp/data/host.txt is a symbolic link to the file {tmp_path}/outside/hostname, "
+                              f"outside {myapp.parent} (the folder on sys.path that the bundle is relative to), so it cannot "
+                              "ship with myapp.widgets (_fhaw_assets of myapp.widgets: 'data/')")
+    assert f"copy it into {myapp.parent}" in message and "exclude=['myapp/data/host.txt']" in message
+    with pytest.raises(WidgetSpecError, match="myapp/data/host.txt is a symbolic link to the file .*, outside "):
+        host_for(dist, include=["myapp/data/host.txt"]).widget(widgets.Panel)  # its own name does not make it ship
+    assert "myapp/data/host.txt" not in shipped(host_for(dist, exclude=["myapp/data/host.txt"]), widgets.Panel)
+
+
+def test_a_folder_or_glob_refuses_a_symbolic_link_inside_the_source_root_unless_it_is_named(myapp, dist):
+    (myapp / "data" / "readme.txt").symlink_to("../server.py")  # the server's module, under a harmless name
+    widgets = importlib.import_module("myapp.widgets")
+    for rules in ({}, {"include": ["myapp/data/*.txt"]}):
+        with pytest.raises(WidgetSpecError) as info:
+            host_for(dist, **rules).widget(widgets.Panel)
+        assert str(info.value).startswith(
+            f"[fh-anywidget] myapp/data/readme.txt is a symbolic link to the file {myapp}/server.py, and a folder or glob "
+            "does not ship what a link leads to, so it cannot ship with myapp.widgets (_fhaw_assets of myapp.widgets: "
+            "'data/'). If the browser needs it, include it by its own path: "
+            "AnyWidgetHost(app, include=['myapp/data/readme.txt']); otherwise remove the link, or leave it out with "
+            "AnyWidgetHost(app, exclude=['myapp/data/readme.txt']).")
+    assert "myapp/data/readme.txt" in shipped(host_for(dist, include=["myapp/data/readme.txt"]), widgets.Panel)
+
+
+def test_a_folder_or_glob_does_not_walk_a_symbolic_link_to_a_folder(myapp, dist, tmp_path):
+    from fh_anywidget.bundle_files import expand  # noqa: PLC0415
+
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "deep" / "other.json").write_text("{}")
+    (myapp / "assets").mkdir()
+    (myapp / "assets" / "real.json").write_text("{}")
+    (myapp / "assets" / "lnk").symlink_to(tmp_path / "elsewhere")
+    (myapp / "data" / "latest").symlink_to("more")  # inside the root
+    root = myapp.parent
+    assert expand(root, "myapp/assets/**/*.json", []) == [("myapp/assets/lnk", False), ("myapp/assets/real.json", False)]
+    assert expand(root, "myapp/assets/*.json", []) == [("myapp/assets/real.json", False)]  # a glob that would not go in
+    assert ("myapp/data/latest", False) in expand(root, "myapp/data/", [])
+    assert not [n for n, _ in expand(root, "myapp/data/", []) if n.startswith("myapp/data/latest/")]
+    widgets = importlib.import_module("myapp.widgets")
+    with pytest.raises(WidgetSpecError) as info:
+        host_for(dist, include=["myapp/assets/**/*.json"]).widget(widgets.Panel)
+    first, second = str(info.value).splitlines()
+    assert first.startswith(f"[fh-anywidget] myapp/assets/lnk is a symbolic link to the folder {tmp_path}/elsewhere, outside ")
+    assert "(include='myapp/assets/**/*.json')" in first and "exclude=['myapp/assets/lnk']" in first
+    assert second.startswith(f"[fh-anywidget] myapp/data/latest is a symbolic link to the folder {myapp}/data/more, and a "
+                             "folder or glob does not ship what a link leads to")
+    assert "include it by its own path: AnyWidgetHost(app, include=['myapp/data/more/'])" in second
+    names = shipped(host_for(dist, include=["myapp/assets/"], exclude=["myapp/assets/lnk", "myapp/data/latest"]), widgets.Panel)
+    assert "myapp/assets/real.json" in names and not [n for n in names if "lnk" in n or "latest" in n or "other" in n]
+
+
+def test_globs_match_as_matches_reads_them(myapp):
+    from fh_anywidget.bundle_files import expand  # noqa: PLC0415
+
+    (myapp / "data" / ".hidden").mkdir()
+    (myapp / "data" / ".hidden" / "h.csv").write_text("")
+    (myapp / "data" / "more" / "__pycache__").mkdir()
+    (myapp / "data" / "more" / "__pycache__" / "x.csv").write_text("")
+    root = myapp.parent
+
+    def names(pattern):
+        return [n for n, exact in expand(root, pattern, [])]
+
+    assert names("myapp/**/*.csv") == ["myapp/data/more/points.csv", "myapp/data/rows.csv"]
+    assert names("myapp/data/*.csv") == ["myapp/data/rows.csv"]
+    assert names("myapp/d*") == ["myapp/data/more/points.csv", "myapp/data/rows.csv"]  # a folder it matches: its files
+    assert names("myapp/data/*/") == ["myapp/data/more/points.csv"]
+    assert names("myapp/data/.*/*.csv") == ["myapp/data/.hidden/h.csv"]
+    assert names("myapp/[hl]*.p?") == ["myapp/helpers.py", "myapp/leaky.py"]
+    assert names("myapp/nothing/*.csv") == []

@@ -169,6 +169,17 @@ def test_an_unknown_mode_or_target_is_refused(host, widget_modules):
         host.widget("no_such_mod_abc:W")
 
 
+def test_a_misspelled_module_or_name_in_a_string_target_is_refused_at_render_with_close_matches(host, widget_modules):
+    mod, _ = widget_modules
+    module = mod.__name__
+    with pytest.raises(WidgetSpecError, match=rf"'{module}' has no 'Helo' .*did you mean 'Hello'\?"):
+        host.widget(f"{module}:Helo")
+    with pytest.raises(WidgetSpecError, match=rf"'{module}' has no 'Helo' "):
+        host.widget(f"{module}:Helo", mode="server")
+    with pytest.raises(WidgetSpecError, match=rf"there is no module '{module}x'; did you mean '{module}'\?"):
+        host.widget(f"{module}x:Hello")
+
+
 def test_an_installed_package_not_named_in_packages_is_refused(dist):
     app, _ = fast_app()
     host = AnyWidgetHost(app, dist_dir=dist)

@@ -21,6 +21,8 @@ from starlette.websockets import WebSocketDisconnect
 from examples.widgets import Counter, Failing, FragileCounter
 from examples.widgets.numpy_wave import NumpyWave
 from fh_anywidget import AnyWidgetHost, WidgetSpecError
+from fh_anywidget.server.grants import derive_key
+from fh_anywidget.server.seal import Sealer
 
 ORIGIN = {"origin": "http://testserver"}
 
@@ -85,7 +87,7 @@ class Raw:
         raise AssertionError("no such message")
 
     def create(self, spec: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        self.send({"type": "create", "key": spec["key"], "target": spec["target"], "kwargs": spec["kwargs"],
+        self.send({"type": "create", "key": spec["key"], "target": spec["target"], "kwargs": spec.get("kwargs", {}),
                    "grant": spec["grant"]})
         opened = []
         while True:
@@ -113,12 +115,13 @@ def served(tmp_path):
         yield client, host
 
 
-def test_a_server_placeholder_carries_a_signed_grant_and_no_bundles(served) -> None:
+def test_a_server_placeholder_carries_a_sealed_grant_and_no_bundles_or_arguments(served) -> None:
     client, _ = served
     counter = specs(client.get("/").text)[0]
     assert counter["mode"] == "server" and counter["scope"] == "page" and "bundles" not in counter
     assert counter["key"] == "examples.widgets.counter:Counter#0"  # stable across reloads
-    assert counter["grant"].count(".") >= 1
+    assert "kwargs" not in counter and len(counter["args"]) == 32  # the arguments only inside the grant
+    assert Sealer(derive_key("test-secret")).open(counter["grant"])["a"] == {"value": 3}
 
 
 def test_a_page_creates_its_widget_and_a_set_reaches_the_python_observer(served) -> None:
@@ -179,18 +182,36 @@ def test_a_numpy_buffer_travels_as_a_binary_frame_both_ways(served) -> None:
         assert np.frombuffer(changed["buffers"][0], dtype=np.float32)[2] == pytest.approx(1.0)
 
 
-def test_exceptions_in_a_constructor_and_an_observer_reach_their_widget(served) -> None:
+def test_exceptions_in_a_constructor_and_an_observer_reach_their_widget(served, capfd) -> None:
     client, _ = served
     _, fragile, failing = specs(client.get("/").text)
     with connect(client) as ws:
         page = Raw(ws)
         _, msgs = page.create(failing)
         assert msgs[-1]["type"] == "error" and msgs[-1]["key"] == failing["key"]
-        assert "refused to start" in msgs[-1]["error"]["message"] and "Traceback" in msgs[-1]["error"]["traceback"]
+        shown = msgs[-1]["error"]["traceback"]
+        assert "refused to start" in msgs[-1]["error"]["message"] and "refused to start" in shown
+        # a visitor gets no traceback (server paths, source lines): the server's log has it
+        assert "Traceback" not in shown and "File " not in shown and "server's log" in shown
+        assert "Traceback" in capfd.readouterr().err
         model_id, _ = page.create(fragile)
         page.update(model_id, value=1)
         error = page.until(lambda m: m["type"] == "error")
         assert error["comm_id"] == model_id and "refused value 1" in error["error"]["message"]
+        assert "File " not in error["error"]["traceback"]
+
+
+def test_server_tracebacks_shows_them_to_the_page_from_the_widgets_own_code(tmp_path) -> None:
+    app, _ = make_app(tmp_path, server_tracebacks=True)
+    with TestClient(app) as client:
+        _, _, failing = specs(client.get("/").text)
+        with connect(client) as ws:
+            _, msgs = Raw(ws).create(failing)
+        shown = msgs[-1]["error"]["traceback"]
+        assert shown.startswith("Traceback") and "refused to start" in shown
+        frames = re.findall(r'File "([^"]+)"', shown)
+        assert frames and "fh_anywidget" not in frames[0]  # the widget's own code first, not the server's
+        assert not any("/server/" in f and "fh_anywidget" in f for f in frames)
 
 
 def test_two_sessions_on_an_app_scope_widget_see_each_others_changes(tmp_path) -> None:
@@ -258,7 +279,7 @@ def test_custom_messages_python_sends_while_the_page_is_offline_arrive_after_its
     widget.send({"op": "note", "n": 3})
     with connect(client, f"?page={page_id}&fresh=1") as ws:
         reloaded = Raw(ws)
-        reloaded.send({"type": "create", "key": counter["key"], "target": counter["target"], "kwargs": counter["kwargs"],
+        reloaded.send({"type": "create", "key": counter["key"], "target": counter["target"], "kwargs": counter.get("kwargs", {}),
                        "grant": counter["grant"]})
         msgs = [reloaded.recv() for _ in range(3)]
         assert [m["type"] for m in msgs] == ["comm_open", "comm_open", "created"]

@@ -13,14 +13,15 @@ import anywidget
 import pytest
 import traitlets
 from fasthtml.common import Div, fast_app
-from itsdangerous import URLSafeSerializer
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from test_server import ORIGIN, Raw, connect, specs
 
 from fh_anywidget import AnyWidgetHost
 from fh_anywidget.kernel import ipywidgets_api
+from fh_anywidget.server.budget import ReadBudget
 from fh_anywidget.server.grants import derive_key
+from fh_anywidget.server.seal import Sealer
 
 SECRET = "test-secret"
 
@@ -33,6 +34,8 @@ class Board(anywidget.AnyWidget):
     value = traitlets.Int(0).tag(sync=True)
     owner = traitlets.Unicode("python").tag(sync=True)
     price = traitlets.Int(10).tag(sync=True, page_writable=False)
+    snapshot = traitlets.Bytes(b"python").tag(sync=True, page_writable=False)
+    picture = traitlets.Bytes(b"").tag(sync=True)
 
 
 class Slow(anywidget.AnyWidget):
@@ -99,6 +102,18 @@ def attach(spec: dict[str, Any], ws) -> tuple[Raw, str]:
     return page, model_id
 
 
+def settle(page: Raw, model_id: str) -> list[dict[str, Any]]:
+    """Every message up to the answer to a ``request_state`` sent now: all that the page's earlier
+    messages caused, with no wait for a message that may never come."""
+    page.send({"type": "comm_msg", "comm_id": model_id, "data": {"method": "request_state"}})
+    seen = []
+    while True:
+        msg = page.recv()
+        seen.append(msg)
+        if msg["type"] == "comm_msg" and "_model_name" in msg["data"].get("state", {}):
+            return seen
+
+
 def error_of(page: Raw) -> dict[str, Any]:
     return page.until(lambda m: m["type"] == "error")["error"]
 
@@ -126,6 +141,64 @@ def test_a_page_cannot_write_front_end_code_or_framework_or_read_only_traits_of_
             assert seen["data"]["state"] == {"value": 5}, seen
 
 
+@pytest.mark.parametrize("path", [["snapshot"], ["_esm"], ["owner"], ["layout"], ["_model_name"]])
+def test_a_page_cannot_write_a_protected_trait_through_a_buffer_path_either(app, path) -> None:
+    """ipywidgets puts each buffer into the state at its path before it sets anything: a buffer
+    path names a trait the update sets, just as a key of its state does."""
+    app, host = app
+    with TestClient(app) as alice, TestClient(app) as bob:
+        spec_a, spec_b = board(alice), board(bob)
+        with connect(alice) as ws_a, connect(bob) as ws_b:
+            a, model_id = attach(spec_a, ws_a)
+            b, _ = attach(spec_b, ws_b)
+            a.send({"type": "comm_msg", "comm_id": model_id, "seq": 1,
+                    "data": {"method": "update", "state": {}, "buffer_paths": [path]}}, [b"PWNED"])
+            errors = [m["error"] for m in settle(a, model_id) if m["type"] == "error"]
+            assert errors and path[0] in errors[0]["message"] and "nothing was changed" in errors[0]["message"], errors
+            widget = host.server.hub.kernel.widgets["board"]
+            assert widget.snapshot == b"python" and widget.owner == "python" and widget._esm.startswith("export default")
+            b.update(model_id, value=5)  # bob's next message is his own echo: nothing of alice's reached him
+            first = b.until(lambda m: m["type"] == "comm_msg")
+            assert first["data"]["method"] == "echo_update" and first["data"]["state"] == {"value": 5}, first
+
+
+def test_a_writable_bytes_trait_still_takes_a_buffer_from_the_page(app) -> None:
+    app, host = app
+    with TestClient(app) as alice:
+        spec = board(alice)
+        with connect(alice) as ws:
+            a, model_id = attach(spec, ws)
+            a.send({"type": "comm_msg", "comm_id": model_id, "seq": 1,
+                    "data": {"method": "update", "state": {}, "buffer_paths": [["picture"]]}}, [b"a picture"])
+            echo = a.until(lambda m: m["type"] == "comm_msg")
+            assert echo["data"]["method"] == "echo_update" and echo["buffers"] == [b"a picture"]
+            assert host.server.hub.kernel.widgets["board"].picture == b"a picture"
+
+
+@pytest.mark.parametrize("state", [{"value": "<img src=x onerror=alert(1)>"}, {"value": 1.5}, {"value": [1]}])
+def test_a_value_python_refuses_never_reaches_the_other_pages(app, state) -> None:
+    """ipywidgets sends an update's echo before it validates it: the echo waits, and a refused
+    update's is dropped; every page showing the widget (the sender too) gets Python's values back."""
+    app, host = app
+    with TestClient(app) as alice, TestClient(app) as bob:
+        spec_a, spec_b = board(alice), board(bob)
+        with connect(alice) as ws_a, connect(bob) as ws_b:
+            a, model_id = attach(spec_a, ws_a)
+            b, _ = attach(spec_b, ws_b)
+            a.update(model_id, **state)
+            seen = settle(a, model_id)
+            assert any(m["type"] == "error" and m["error"]["type"] == "TraitError" for m in seen), seen
+            assert host.server.hub.kernel.widgets["board"].value == 0
+            # the sender had applied its value: Python's comes back, and no echo of the refused one
+            assert [m["data"] for m in seen if m["type"] == "comm_msg"][0] == {"method": "update", "state": {"value": 0},
+                                                                              "buffer_paths": []}, seen
+            resent = b.until(lambda m: m["type"] == "comm_msg")  # not the refused echo: Python's value
+            assert resent["data"]["method"] == "update" and resent["data"]["state"] == {"value": 0}, resent
+            b.update(model_id, value=7)  # a valid one is echoed to the others as before
+            assert a.until(lambda m: m["type"] == "comm_msg")["data"] == {"method": "echo_update", "state": {"value": 7},
+                                                                           "buffer_paths": []}
+
+
 def test_request_state_is_answered_to_the_page_that_asked_only(app) -> None:
     app, _ = app
     with TestClient(app) as alice, TestClient(app) as bob:
@@ -147,10 +220,9 @@ def test_a_validly_signed_grant_for_a_target_the_app_never_rendered_is_refused(a
     with TestClient(app) as client:
         spec = board(client)
         session = client.cookies  # the grant must name this session, as a forger who has the key would
-        honest = URLSafeSerializer(derive_key(SECRET), salt="fh-anywidget.grant").loads(spec["grant"])
-        key = derive_key(SECRET) if signer == "derived" else SECRET
-        forged = URLSafeSerializer(key, salt="fh-anywidget.grant").dumps(
-            {**honest, "k": "x", "t": "subprocess:run", "a": {"args": ["true"]}, "s": "page"})
+        honest = Sealer(derive_key(SECRET)).open(spec["grant"])
+        key = derive_key(SECRET) if signer == "derived" else SECRET.encode()
+        forged = Sealer(key).seal({**honest, "k": "x", "t": "subprocess:run", "a": {"args": ["true"]}, "s": "page"})
         assert session
         with connect(client) as ws:
             page = Raw(ws)
@@ -344,3 +416,137 @@ def test_custom_messages_across_a_socket_closed_mid_burst_are_all_delivered_once
                     got[n] = msg["oseq"]
     print(f"\nfigure: custom messages lost across a socket closed mid-burst: {500 - len(got)} of 500")
     assert sorted(got) == list(range(500)), f"lost {500 - len(got)} of 500"
+
+
+def test_a_sessions_read_budget_refills_over_time_and_is_forgotten_with_its_last_socket() -> None:
+    now = [0.0]
+    budget = ReadBudget(share=0.1, burst=0.5, clock=lambda: now[0])
+    budget.open("alice")
+    budget.open("alice")  # two tabs: one budget
+    assert budget.spend("alice", 0.3) == 0.0  # within the burst
+    assert budget.spend("alice", 0.4) == pytest.approx(2.0)  # 0.2 over: 2 s at 0.1 s a second
+    now[0] = 2.0
+    assert budget.spend("alice", 0.0) == 0.0  # refilled to nothing owed
+    now[0] = 100.0
+    assert budget.spend("alice", 0.5) == 0.0  # refilled up to the burst, never beyond
+    assert budget.spend("alice", 0.1) == pytest.approx(1.0)
+    assert budget.spend("nobody", 9.0) == 0.0  # a session with no socket reading has no budget to spend
+    budget.close("alice")
+    assert budget.sessions() == 1
+    budget.close("alice")
+    assert budget.sessions() == 0
+
+
+def test_a_page_sending_big_frames_waits_for_its_next_read_and_another_visitor_does_not(app) -> None:
+    """JSON is parsed on the event loop: a session whose frames take more than their share of it
+    waits before its next frame is read (the budget, by session), while other visitors are read at once."""
+    app, host = app
+    waits: dict[str, list[float]] = {}
+    budget = ReadBudget(share=0.1, burst=0.001)  # a tiny burst: one big frame is over it
+    spend = budget.spend
+
+    def spy(session: str, seconds: float) -> float:
+        wait = spend(session, seconds)
+        waits.setdefault(session, []).append(wait)
+        return wait
+
+    budget.spend = spy  # type: ignore[method-assign]
+    host.server.read_budget = budget
+    with TestClient(app) as alice, TestClient(app) as bob:
+        spec_a, spec_b = board(alice), board(bob)
+        with connect(alice) as ws_a, connect(bob) as ws_b:
+            a, model_id = attach(spec_a, ws_a)
+            b, _ = attach(spec_b, ws_b)
+            ws_a.send_text(json.dumps({"type": "x", "p": [1e5] * 200_000}))  # 1.6 MB of numbers
+            assert "unknown message type" in error_of(a)["message"]
+            b.update(model_id, value=3)
+            assert b.until(lambda m: m["type"] == "comm_msg")["data"]["state"] == {"value": 3}
+            a.update(model_id, value=4)  # read after alice's wait: still answered
+            assert a.until(lambda m: m["type"] == "comm_msg" and m["data"]["state"] == {"value": 4})
+    sessions = sorted(waits, key=lambda s: max(waits[s]))
+    assert len(sessions) == 2
+    assert max(waits[sessions[0]]) == 0.0  # bob was never held back
+    assert max(waits[sessions[1]]) > 0.0  # alice's big frame cost her a wait
+    assert budget.sessions() == 0  # both sockets closed: nothing kept
+
+
+def test_a_server_widgets_arguments_never_reach_the_page_in_the_clear(tmp_path) -> None:
+    """A server-mode widget's arguments may be private (a database URL): the placeholder has only
+    the sealed grant and a keyed digest of them; the grant still makes the widget with them."""
+    app, rt = fast_app(default_hdrs=False, pico=False, secret_key=SECRET, key_fname=str(tmp_path / ".sesskey"))
+    host = AnyWidgetHost(app, dist_dir=tmp_path / "no-dist")
+    dsn = "postgres://report:S3cr3t-pw@10.0.0.5/sales"
+
+    @rt("/report")
+    def report():
+        return Div(host.widget(Board, mode="server", key="r", owner=dsn), host.widget(Board, mode="server", key="s", owner="x"))
+
+    with TestClient(app) as client:
+        html = client.get("/report").text
+        assert "S3cr3t" not in html and "10.0.0.5" not in html and "postgres" not in html
+        first, second = specs(html)
+        assert "kwargs" not in first and first["args"] != second["args"]  # the page can still tell them apart
+        with connect(client) as ws:
+            Raw(ws).create(first)
+        assert host.server.pages and next(iter(host.server.pages.values())).kernel.widgets["r"].owner == dsn
+
+
+def test_a_sealed_grant_changed_by_one_bit_is_refused() -> None:
+    sealer = Sealer(derive_key(SECRET))
+    token = sealer.seal({"k": "key", "a": {"dsn": "secret"}})
+    assert sealer.open(token) == {"k": "key", "a": {"dsn": "secret"}}
+    assert "secret" not in token and sealer.seal({"k": "key"}) != sealer.seal({"k": "key"})  # a fresh nonce each time
+    raw = bytearray(token.encode())
+    for i in (0, len(raw) // 2, len(raw) - 2):
+        changed = raw.copy()
+        changed[i] = ord("A") if changed[i] != ord("A") else ord("B")
+        with pytest.raises(ValueError):
+            sealer.open(changed.decode())
+    with pytest.raises(ValueError):
+        Sealer(derive_key("another secret")).open(token)
+    with pytest.raises(ValueError):
+        sealer.open("!!not base64")
+
+
+def test_an_old_grant_replayed_does_not_make_a_shared_widget_again_with_its_old_arguments(tmp_path) -> None:
+    """The app renders an app widget with arguments that change over time: a newer render makes it
+    again for everyone; a page rendered before (or a replay of its grant) is told to reload."""
+    app, rt = fast_app(default_hdrs=False, pico=False, secret_key=SECRET, key_fname=str(tmp_path / ".sesskey"))
+    host = AnyWidgetHost(app, dist_dir=tmp_path / "no-dist")
+    config = {"owner": "v1"}
+
+    @rt("/poll")
+    def poll():
+        return host.widget(Board, mode="server", scope="app", key="poll", owner=config["owner"])
+
+    with TestClient(app) as alice, TestClient(app) as carol:
+        old = specs(alice.get("/poll").text)[0]
+        with connect(alice) as ws:
+            attach(old, ws)
+        config["owner"] = "v2"
+        new = specs(carol.get("/poll").text)[0]
+        with connect(carol) as ws_c, connect(alice) as ws_a:
+            c, model_id = attach(new, ws_c)  # the newer render makes it again, with v2
+            assert host.server.hub.kernel.widgets["poll"].owner == "v2"
+            c.update(model_id, value=42)
+            a = Raw(ws_a)
+            _, msgs = a.create(old)  # alice's page from before, or a replay of its grant
+            assert msgs[-1]["type"] == "error" and "reload the page" in msgs[-1]["error"]["message"], msgs
+            widget = host.server.hub.kernel.widgets["poll"]
+            assert widget.owner == "v2" and widget.value == 42  # carol's widget, untouched
+            c.update(model_id, value=43)  # and carol's page still has it
+            assert c.until(lambda m: m["type"] == "comm_msg" and m["data"]["state"] == {"value": 43})
+
+
+def test_a_refused_trait_name_cannot_forge_log_lines(app, caplog) -> None:
+    app, _ = app
+    with TestClient(app) as alice:
+        spec = board(alice)
+        with connect(alice) as ws:
+            a, model_id = attach(spec, ws)
+            forged = '_model_x\nINFO:     127.0.0.1:1 - "GET /admin HTTP/1.1" 200 OK'
+            a.update(model_id, **{forged: 1})
+            assert "nothing was changed" in error_of(a)["message"]
+    refused = [r.getMessage() for r in caplog.records if "refused a page's update" in r.getMessage()]
+    assert refused and all("\n" not in line for line in refused), refused
+    assert "'_model_x\\nINFO:" in refused[0]  # quoted, its newline escaped

@@ -21,7 +21,8 @@ host = AnyWidgetHost(app, packages=["drawdata"], dist_dir=ROOT / "build" / "pyod
 
 
 def nav():
-    return Nav(A("Home", href="/"), " ", A("Echo", href="/echo"), " ", A("Offline", href="/offline"))
+    return Nav(A("Home", href="/"), " ", A("Echo", href="/echo"), " ", A("Drawing", href="/drawing"), " ",
+               A("Offline", href="/offline"))
 
 
 @rt("/")
@@ -37,6 +38,13 @@ def index():
 @rt("/echo")
 def echo():
     return Title("fh-anywidget static echo"), Main(nav(), H1("Echo"), Div(host.widget(Echo), id="echo"))
+
+
+@rt("/drawing")
+def drawing():
+    """A widget from PyPI whose class reads its front end from its package's files when it is made."""
+    return Title("fh-anywidget static drawing"), Main(
+        nav(), H1("Draw some points"), Div(host.widget("drawdata:ScatterWidget"), id="scatter"))
 
 
 @rt("/offline")

@@ -14,17 +14,19 @@ needs. Names are relative to the folder on ``sys.path`` that holds the widget's 
   module level or in a class, relative to the module's folder (a file, a folder, or a glob);
 - the host's ``include=`` patterns, relative to the root (``"myapp/data/"``), minus its
   ``exclude=`` patterns. Folders and globs leave out hidden files, ``__pycache__`` and ``*.pyc``
-  (a glob's part that starts with a dot, ``".env*"``, matches hidden files).
+  (a glob's part that starts with a dot, ``".env*"``, matches hidden files), and do not follow
+  symbolic links to folders.
 
 A file that looks like a secret (:func:`secret_reason`) is refused, naming it, unless
-``include=`` or ``_fhaw_assets`` names that very file (then it is taken to be public).
+``include=`` or ``_fhaw_assets`` names that very file (then it is taken to be public). So is a
+symbolic link that a folder or glob reaches, and, even if named, a data file whose real path is
+outside the root (:func:`link_problem`).
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
-import glob
 import os
 import re
 import sys
@@ -41,8 +43,34 @@ class BundleError(ValueError):
 ASSETS_NAME = "_fhaw_assets"
 NEVER_FOLLOWED = frozenset({"__future__", "fh_anywidget", "anywidget"})
 """Imports never followed into a bundle (the worker has them)."""
-SECRET_NAME = re.compile(r"secret|password|passwd|token|api_?key", re.I)
-PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+SECRET_NAME = re.compile(r"secret|password|passwd|token(?!s|iz)|api_?key|(?:^|_)(?:(?:private|access|signing)_key|credentials?)(?:_|$)",
+                         re.I)
+"""A Python name (or keyword, or dict key) that a string literal must not be given, in any case: containing SECRET,
+PASSWORD, PASSWD, TOKEN (not TOKENS, TOKENIZER: a tokenizer's tables are no secret), API_KEY or APIKEY, or with
+PRIVATE_KEY, ACCESS_KEY, SIGNING_KEY or CREDENTIAL(S) as a part."""
+FETCH_CREDENTIALS = frozenset({"omit", "same-origin", "include"})
+"""fetch()'s credentials= modes (pyfetch(url, credentials="include")): not secrets."""
+TOKENS = (
+    (re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a private key, -----BEGIN ... PRIVATE KEY-----"),
+    (re.compile(rb"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key id, AKIA..."),
+    (re.compile(rb"\b[rs]k_live_[0-9A-Za-z]{16,}"), "a Stripe live secret key, sk_live_..."),
+    (re.compile(rb"\b(?:gh[pousr]_[0-9A-Za-z]{20,}|github_pat_[0-9A-Za-z_]{20,})"), "a GitHub token, ghp_..."),
+    (re.compile(rb"\bxox[abprs]-[0-9]+-[0-9A-Za-z-]{10,}"), "a Slack token, xox.-..."),
+)
+"""Secrets by their format, in any file: (pattern, what it is)."""
+SECRET_FILES = frozenset({"credentials", "netrc", ".netrc", "_netrc", "htpasswd", ".htpasswd", ".pgpass", ".git-credentials"})
+KEY_FILES = (".pem", ".key")
+KEY_STORES = (".p12", ".pfx", ".jks", ".keystore", ".kdbx")
+SSH_KEYS = ("id_rsa", "id_ed25519", "id_ecdsa", "id_dsa")
+CONFIG_FILES = (".json", ".toml", ".yaml", ".yml", ".ini", ".cfg", ".conf")
+CONFIG_PAIR = re.compile(r"""(?:^[ \t]*(?:-[ \t]+)?([A-Za-z_][\w.-]*)|(?:^|(?<=[\s{,]))["']([A-Za-z_][\w.-]*)["'])"""
+                         r"""[ \t]*[:=][ \t]*("[^"\n]*"|'[^'\n]*'|[^\s"',#;{}\[\]][^\n,#;}]*)""", re.M)
+"""``key: value`` or ``key = value`` at the start of a line, or ``"key": "value"`` anywhere, in a config file
+(JSON, TOML, YAML, INI): (key, quoted key, value)."""
+CONFIG_SECRET = re.compile(r"(?:^|_)(?:(?:api|private|access|secret|signing)_?key|secret|password|passwd|token|credentials?)$")
+"""A config key (in snake case) that ends in a secret's name: api_key, db_password, aws_secret_access_key, githubToken."""
+PLACEHOLDER = re.compile(r"""(?i)^(?:null|none|nil|true|false|yes|no|on|off)$|^(?:\$|%\(|\{\{|<.*>$|\[.*\]$)|^[^a-z]*$""")
+"""A config value that is no secret: empty, null, a boolean, a number, ${VAR}, %(var)s, {{ var }}, <placeholder>, [UNK]."""
 DSN = re.compile(rb"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"<>]+:[^\s/@'\"<>]+@[^\s/'\"<>]+")
 _MAGIC = re.compile(r"[*?[]")
 
@@ -285,14 +313,26 @@ def _hidden(part: str) -> bool:
     return part.startswith(".")
 
 
-def _walk(root: Path, base: str, folders: list[Path]) -> list[str]:
-    """Every file below ``root/base`` as a root-relative name, without caches and hidden files."""
+def _walk(root: Path, base: str, folders: list[Path], pattern: str | None = None) -> list[str]:
+    """The files below ``root/base`` as root-relative names, without caches: those ``pattern``
+    matches, or, without one, all but hidden ones. Symbolic links to folders are not followed but
+    listed by their own names (for :func:`refuse_secrets` to refuse: see :func:`link_problem`)."""
+
+    def wanted(name: str, folder: bool) -> bool:
+        if pattern is None:
+            return not _hidden(name.rsplit("/", 1)[-1])
+        return could_hold(name, pattern) if folder else matches(name, pattern)
+
+    if base and (root / base).is_symlink():
+        return [base]
     out = []
     for top, dirs, files in os.walk(root / base):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not _hidden(d))
         folders.append(Path(top))
         rel = Path(top).relative_to(root).as_posix()
-        out += [f"{rel}/{f}" if rel != "." else f for f in files if not f.endswith(".pyc") and not _hidden(f)]
+        prefix = "" if rel == "." else f"{rel}/"
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and wanted(prefix + d, True))
+        out += [prefix + d for d in dirs if os.path.islink(os.path.join(top, d))]  # os.walk does not go in
+        out += [prefix + f for f in files if not f.endswith(".pyc") and wanted(prefix + f, False)]
     return sorted(out)
 
 
@@ -314,93 +354,181 @@ def matches(name: str, pattern: str, hidden_ok: bool = False) -> bool:
                for k in range(1, len(names) + (0 if pattern.endswith("/") else 1)))
 
 
+def could_hold(folder: str, pattern: str) -> bool:
+    """The folder ``folder`` may hold files that ``pattern`` matches: it is on the way to them, or it
+    is (or is in) a folder that ``pattern`` matches."""
+    names, parts = folder.split("/"), pattern.rstrip("/").split("/")
+    return any(_segments_match(names, parts[:k], False) for k in range(1, len(parts) + 1)) or matches(folder, pattern)
+
+
 def expand(root: Path, pattern: str, folders: list[Path]) -> list[tuple[str, bool]]:
-    """(name, named exactly) for the files ``pattern`` (root-relative: a file, a folder, or a glob
-    as :func:`glob.glob` reads it, ``**`` across folders) stands for."""
+    """(name, named exactly) for the files ``pattern`` (root-relative: a file, a folder, or a glob,
+    ``*`` within one folder, ``**`` across folders, as :func:`matches` reads it) stands for. A
+    folder or glob does not follow symbolic links to folders (:func:`_walk`)."""
     plain = pattern.rstrip("/")
     if not _MAGIC.search(plain):
         path = root / plain
         if path.is_file() and not pattern.endswith("/"):
             return [(plain, True)]
         return [(n, False) for n in _walk(root, plain, folders)] if path.is_dir() else []
-    found: dict[str, bool] = {}
-    for match in sorted(glob.glob(plain, root_dir=root, recursive=True)):
-        rel = Path(match).as_posix()
-        path = root / rel
-        if "__pycache__" in rel.split("/"):
-            continue
-        if path.is_dir():
-            found.update((n, False) for n in _walk(root, rel, folders))
-        elif path.is_file() and not rel.endswith(".pyc") and not pattern.endswith("/"):
-            found[rel] = False
-            folders.append(path.parent)
     parts = plain.split("/")
-    folders.append(root.joinpath(*parts[: next(i for i, p in enumerate(parts) if _MAGIC.search(p))]))
-    return sorted(found.items())
+    base = "/".join(parts[: next(i for i, p in enumerate(parts) if _MAGIC.search(p))])
+    folders.append(root / base)
+    return [(n, False) for n in _walk(root, base, folders, pattern)]
 
 
 # ---------------------------------------------------------------- secrets
 
 
 def secret_reason(name: str, data: bytes) -> str | None:
-    """Why the file ``name`` (a bundle name) with content ``data`` looks like a secret, or None."""
-    base = name.rsplit("/", 1)[-1]
-    lower = base.lower()
-    if lower == ".env" or lower.startswith(".env."):
-        return "a .env file"
-    if lower.endswith((".pem", ".key")):
-        return f"a private key's file name, *{lower[lower.rindex('.'):]}"
-    if lower.startswith("id_rsa"):
-        return "an SSH key's file name, id_rsa*"
-    if PRIVATE_KEY.search(data):
-        return "it holds a private key, -----BEGIN ... PRIVATE KEY-----"
-    if lower.endswith(".py"):
+    """Why the file ``name`` (a bundle name) with content ``data`` looks like a secret, or None: its
+    name (:func:`secret_file_name`), a secret of a known format in it (:func:`secret_token`), a
+    Python module's literal for a secret's name (:func:`secret_assignment`), a config file's value
+    for a secret's key (:func:`secret_setting`), or a URL with a password."""
+    lower = name.rsplit("/", 1)[-1].lower()
+    reason = secret_file_name(lower) or secret_token(data)
+    if reason is None and lower.endswith(".py"):
         found = secret_assignment(data)
-        if found:
-            return f"it assigns a string to {found[0]}, line {found[1]}"
-    dsn = DSN.search(data)
+        reason = f"it assigns a string to {found[0]}, line {found[1]}" if found else None
+    if reason is None and lower.endswith(CONFIG_FILES):
+        found = secret_setting(data)
+        reason = f"it gives {found[0]} a value, line {found[1]}" if found else None
+    dsn = DSN.search(data) if reason is None else None
     if dsn:
         url = dsn.group(0).decode("utf-8", "replace")
         scheme, _, rest = url.partition("://")
-        return f"it holds a URL with a password, {scheme}://{rest.split(':', 1)[0]}:***@..."
+        reason = f"it holds a URL with a password, {scheme}://{rest.split(':', 1)[0]}:***@..., line {_line(data, dsn.start())}"
+    return reason
+
+
+def secret_file_name(lower: str) -> str | None:
+    """Why a file named ``lower`` (lower case, no folder) is a secret by its name alone, or None."""
+    if lower.startswith(".env") or lower.endswith(".env"):
+        return "a .env file"
+    if lower.endswith(KEY_FILES):
+        return f"a private key's file name, *{lower[lower.rindex('.'):]}"
+    if lower.endswith(KEY_STORES):
+        return f"a key store's file name, *{lower[lower.rindex('.'):]}"
+    ssh = next((prefix for prefix in SSH_KEYS if lower.startswith(prefix)), None)
+    if ssh:
+        return f"an SSH key's file name, {ssh}*"
+    return f"a credentials file's name, {lower}" if lower in SECRET_FILES else None
+
+
+def secret_token(data: bytes) -> str | None:
+    """What secret of a known format (a private key, an AWS key id, a Stripe, GitHub or Slack token)
+    ``data`` holds, and on which line, or None."""
+    found = [(match.start(), what) for pattern, what in TOKENS for match in [pattern.search(data)] if match]
+    if not found:
+        return None
+    start, what = min(found)
+    return f"it holds {what}, line {_line(data, start)}"
+
+
+def _line(data: bytes | str, offset: int) -> int:
+    return data[:offset].count(b"\n" if isinstance(data, bytes) else "\n") + 1
+
+
+def secret_setting(data: bytes) -> tuple[str, int] | None:
+    """(key, line) of the first key of a config file (JSON, TOML, YAML, INI) that names a secret
+    (api_key, password, client_secret, ...) and has a value that is not empty nor a placeholder."""
+    text = data.decode("utf-8", "replace")
+    for found in CONFIG_PAIR.finditer(text):
+        key, value = found.group(1) or found.group(2), found.group(3).strip().strip("\"'").strip()
+        snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower().replace("-", "_").replace(".", "_")
+        if CONFIG_SECRET.search(snake) and not PLACEHOLDER.search(value):
+            return key, _line(text, found.start(3))
     return None
 
 
 def secret_assignment(source: bytes) -> tuple[str, int] | None:
     """(name, line) of the first name like SECRET, PASSWORD, TOKEN or API_KEY given a string literal
-    (an assignment, a keyword argument or a dict key), or None."""
+    (by an assignment, a keyword argument, a dict key or a lookup's default), or None."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-
-    def text(node: ast.AST | None) -> bool:
-        return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and bool(node.value)
-
-    def named(node: ast.AST) -> str | None:
-        if isinstance(node, ast.Name):
-            return node.id
-        if isinstance(node, ast.Attribute):
-            return node.attr
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
-            return node.slice.value
-        return None
-
     for node in ast.walk(tree):
-        pairs: list[tuple[str | None, ast.AST | None]] = []
-        if isinstance(node, ast.Assign):
-            pairs = [(named(t), node.value) for t in node.targets]
-        elif isinstance(node, ast.AnnAssign):
-            pairs = [(named(node.target), node.value)]
-        elif isinstance(node, ast.Call):
-            pairs = [(k.arg, k.value) for k in node.keywords]
-        elif isinstance(node, ast.Dict):
-            pairs = [(k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None, v)
-                     for k, v in zip(node.keys, node.values)]
-        for name, value in pairs:
-            if name and SECRET_NAME.search(name) and text(value):
-                return name, getattr(node, "lineno", 0)
+        for name, value in _bindings(node):
+            if name and SECRET_NAME.search(name) and _holds_literal(value) and not _fetch_mode(name, value):
+                return name, getattr(value, "lineno", 0) or getattr(node, "lineno", 0)
     return None
+
+
+def _bindings(node: ast.AST) -> list[tuple[str | None, ast.AST | None]]:
+    """(name, value) for what ``node`` gives a value to: the targets of an assignment (plain,
+    annotated, augmented, :=), keyword arguments, dict keys, and a lookup's default
+    (``os.getenv("X", "dev")``: X gets "dev")."""
+    if isinstance(node, ast.Assign):
+        return [pair for target in node.targets for pair in _targets(target, node.value)]
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+        return _targets(node.target, node.value)
+    if isinstance(node, ast.Dict):
+        return [(k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None, v)
+                for k, v in zip(node.keys, node.values)]
+    if not isinstance(node, ast.Call):
+        return []
+    pairs: list[tuple[str | None, ast.AST | None]] = [(k.arg, k.value) for k in node.keywords]
+    if _environ_lookup(node) and len(node.args) == 2 and isinstance(node.args[0], ast.Constant) \
+            and isinstance(node.args[0].value, str):
+        pairs.append((node.args[0].value, node.args[1]))
+    return pairs
+
+
+def _targets(target: ast.AST, value: ast.AST | None) -> list[tuple[str | None, ast.AST | None]]:
+    """(name, value) pairs of one assignment target (``USER, PASSWORD = "u", "p"`` pairs them up)."""
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(value.elts):
+        return [pair for t, v in zip(target.elts, value.elts) for pair in _targets(t, v)]
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, ast.Attribute):
+        return [(target.attr, value)]
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+        return [(target.slice.value, value)]
+    return [(None, value)]
+
+
+def _environ_lookup(call: ast.Call) -> bool:
+    """``call`` is ``os.getenv(...)`` or ``os.environ.get(...)`` (or its setdefault, pop): its second argument is a default."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id == "getenv"
+    if not isinstance(func, ast.Attribute):
+        return False
+    owner = func.value.attr if isinstance(func.value, ast.Attribute) else getattr(func.value, "id", "")
+    return func.attr == "getenv" or func.attr in ("get", "setdefault", "pop") and owner == "environ"
+
+
+def _holds_literal(node: ast.AST | None) -> bool:
+    """``node``, a value, has a string literal in it (with a letter or digit, or bytes) that may be
+    the value or a part of it: ``"s3cr3t"``, ``"tok_" + x``, ``f"{'pw'}"``, ``x or "dev"``,
+    ``("user", "pw")``, ``os.getenv("X", "dev")``; not a name something is looked up by
+    (``os.environ["X"]``, ``os.getenv("X")``, ``read_secret("db")``, ``folder / "token.txt"``), nor
+    what a comparison or a lambda holds."""
+    if node is None or isinstance(node, (ast.Compare, ast.Lambda)):
+        return False
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return isinstance(value, bytes) and bool(value) or isinstance(value, str) and any(c.isalnum() for c in value)
+    if isinstance(node, ast.Subscript):
+        return _holds_literal(node.value)
+    if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
+        return False
+    if isinstance(node, ast.Call):
+        defaults = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "default")] \
+            if _environ_lookup(node) else []
+        return any(map(_holds_literal, [node.func, *defaults]))
+    if isinstance(node, ast.Dict):
+        return any(map(_holds_literal, node.values))
+    if isinstance(node, ast.FormattedValue):
+        return _holds_literal(node.value)
+    return any(map(_holds_literal, ast.iter_child_nodes(node)))
+
+
+def _fetch_mode(name: str, value: ast.AST | None) -> bool:
+    """``credentials="include"``: fetch()'s option, not a secret."""
+    return name.lower() == "credentials" and isinstance(value, ast.Constant) and value.value in FETCH_CREDENTIALS
 
 
 # ---------------------------------------------------------------- the choice
@@ -494,15 +622,50 @@ def _select(name: str, root: Path, file: Path, rules: ShipRules) -> Selection:
 
 
 def refuse_secrets(selection: Selection) -> None:
-    """Raise BundleError naming every file of ``selection`` that looks like a secret and was not
-    included by its own name."""
+    """Raise BundleError naming every file of ``selection`` that must not ship: one that looks like
+    a secret and was not included by its own name, or a symbolic link that :func:`link_problem`
+    refuses."""
     problems = []
     for shipped in selection.files:
-        reason = None if shipped.explicit else secret_reason(shipped.name, shipped.path.read_bytes())
-        if reason:
-            problems.append(_secret_message(selection, shipped, reason))
+        problem = link_problem(selection, shipped)
+        if problem is None and not shipped.explicit:
+            reason = secret_reason(shipped.name, shipped.path.read_bytes())
+            problem = _secret_message(selection, shipped, reason) if reason else None
+        if problem:
+            problems.append(problem)
     if problems:
         raise BundleError("\n".join(problems))
+
+
+def _first_link(root: Path, name: str) -> str | None:
+    """The first of ``name``'s folders, or ``name`` itself, that is a symbolic link (root-relative)."""
+    parts = name.split("/")
+    return next(("/".join(parts[:i]) for i in range(1, len(parts) + 1) if root.joinpath(*parts[:i]).is_symlink()), None)
+
+
+def link_problem(selection: Selection, shipped: Shipped) -> str | None:
+    """Why the data file ``shipped`` must not ship, or None: it leads, through a symbolic link, out of
+    the bundle's root (even if named by its own path), or a folder or glob reached it through a
+    link. (A module is shipped as Python imports it.)"""
+    if shipped.module:
+        return None
+    root, name = selection.root, shipped.name
+    link = _first_link(root, name)
+    target = shipped.path.resolve()
+    kind = "folder" if target.is_dir() else "file"
+    head = (f"[fh-anywidget] {name} is a symbolic link to the {kind} {target}" if link in (None, name) else
+            f"[fh-anywidget] {name} is reached through {link}, a symbolic link to {(root / link).resolve()}")
+    where = f"so it cannot ship with {selection.module} ({shipped.why})"
+    if not target.is_relative_to(root.resolve()):
+        return (f"{head}, outside {root} (the folder on sys.path that the bundle is relative to), {where}: nothing "
+                f"from outside that folder goes to the browser. If the browser needs the {kind}, copy it into {root}; "
+                f"otherwise remove the link, or leave it out with AnyWidgetHost(app, exclude=[{link or name!r}]).")
+    if link is None or shipped.explicit:
+        return None
+    real = target.relative_to(root.resolve()).as_posix() + "/" if kind == "folder" else name
+    return (f"{head}, and a folder or glob does not ship what a link leads to, {where}. If the browser needs it, "
+            f"include it by its own path: AnyWidgetHost(app, include=[{real!r}]); otherwise remove the link, or "
+            f"leave it out with AnyWidgetHost(app, exclude=[{name!r}]).")
 
 
 def _secret_message(selection: Selection, shipped: Shipped, reason: str) -> str:

@@ -9,12 +9,14 @@ server never makes the widget: the visitor's browser does, in Pyodide.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
 import importlib.util
 import itertools
 import json
 import logging
 import os
+import pkgutil
 import re
 import secrets
 import sys
@@ -117,6 +119,10 @@ class AnyWidgetHost:
             process alone. Needs ``pip install 'fh-anywidget[redis]'``.
         broker_namespace: the prefix of every Redis key and channel (default ``"fhaw"``): one per
             app sharing a Redis database.
+        server_tracebacks: whether an error of a server-mode widget shows its traceback on the
+            page, as a worker-mode one does. Default: only in development (``dev``, or the app's
+            ``debug=True``); otherwise the page gets the exception's type and message, and the
+            traceback (the server's paths and source lines) goes to the server's log only.
         dev: hot reload in development for worker-mode widgets: the pages follow the changes of
             the widget files that anywidget watches. Default: on when ``ANYWIDGET_HMR=1``, as in
             anywidget (server-mode widgets get anywidget's own hot reload either way).
@@ -152,6 +158,7 @@ class AnyWidgetHost:
         server_targets: Iterable[type | Callable[..., Any] | str] = (),
         broker: str | None = None,
         broker_namespace: str = "fhaw",
+        server_tracebacks: bool | None = None,
         dev: bool | None = None,
         offline_csp: bool = True,
         htmx: bool = True,
@@ -189,6 +196,8 @@ class AnyWidgetHost:
             max_message_bytes=server_max_message_bytes, max_widgets_per_page=server_max_widgets_per_page,
             targets=[self._resolve(t, where="server")[0] for t in server_targets],
             broker=_broker_url(broker), broker_namespace=broker_namespace,
+            tracebacks=(self.dev_reload is not None or bool(getattr(app, "debug", False))) if server_tracebacks is None
+            else server_tracebacks,
         )
         app.router.routes.insert(0, Route(prefix + "/{path:path}", self._serve, methods=["GET", "HEAD"]))
         app.router.routes.insert(0, self.server.route(prefix + "/ws"))
@@ -422,8 +431,8 @@ class AnyWidgetHost:
                        inputs: list[FT]) -> FT:
         if self.export is not None:
             return self.export.server_widget(spec_name)
-        spec = {"mode": "server", "target": spec_name, "kwargs": kwargs,
-                **self.server.placeholder_spec(spec_name, kwargs, key=key, scope=scope)}
+        # no kwargs: the page gets the widget's arguments only inside the sealed grant, which it cannot read
+        spec = {"mode": "server", "target": spec_name, **self.server.placeholder_spec(spec_name, kwargs, key=key, scope=scope)}
         if (render := current_render()) is not None:
             render.widgets += 1
         return Div(*inputs, Div("Connecting…", cls="fh-anywidget-status"), cls="fh-anywidget",
@@ -480,7 +489,7 @@ class AnyWidgetHost:
             raise WidgetSpecError(f"[fh-anywidget] host.instance(..., key): the key must be a string, got {key!r}")
         if request is None:
             return access.app_instance(self.server, key, worker_keys=self.worker_keys)
-        return access.instance(self.server, self.page(request), key, worker_keys=self.worker_keys)
+        return access.instance_for(self.server, request, key, worker_keys=self.worker_keys)
 
     def push(self, to: Any, *fragments: Any) -> int:
         """Send HTML to pages over their sockets; htmx swaps its ``hx-swap-oob`` elements in (and,
@@ -498,7 +507,10 @@ class AnyWidgetHost:
             if not _NAME.match(target):
                 raise WidgetSpecError(f"[fh-anywidget] target {target!r} must be a widget class, a function, or a 'module:name' string")
             module_name = target.partition(":")[0]
-            return target, self._module_named(module_name, target)
+            module = self._module_named(module_name, target)
+            if module is not None:
+                _check_named(module, target)
+            return target, module
         if not callable(target):
             raise WidgetSpecError(f"[fh-anywidget] target {target!r} is a {type(target).__name__}; pass a widget class, "
                                   "a function returning a widget, or 'module:name'")
@@ -516,12 +528,18 @@ class AnyWidgetHost:
     def _module_named(self, module_name: str, target: str) -> ModuleType | None:
         top = module_name.split(".")[0]
         if normalize(top) in self.package_names or top in sys.modules and bundles.is_installed(sys.modules[top]):
-            return sys.modules.get(module_name)
+            return sys.modules.get(module_name) or _import_if_here(module_name)
         spec = importlib.util.find_spec(top)
         if spec is None:
             raise WidgetSpecError(f"[fh-anywidget] cannot find module {top!r} for target {target!r}: install it, or, if it is "
                                   "a PyPI package the browser needs, name it in AnyWidgetHost(app, packages=[...])")
-        return importlib.import_module(module_name)
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module_name.startswith(exc.name):
+                raise  # the module itself is there but imports something missing: its own error says what
+            raise WidgetSpecError(f"[fh-anywidget] cannot import {module_name!r} for target {target!r}: there is no module "
+                                  f"{exc.name!r}{_did_you_mean(exc.name, _sibling_modules(exc.name))}") from None
 
     def _bundles(self, target: str, module: ModuleType | None) -> list[str]:
         urls: list[str] = []
@@ -577,3 +595,41 @@ def _distribution_of(top_module: str) -> str:
 def _kernel_files() -> list[tuple[str, Path]]:
     """The part of this package that runs in the worker: the kernel and the protocol names."""
     return kernel_files()
+
+
+def _import_if_here(module_name: str) -> ModuleType | None:
+    """A browser package's module, imported here if this server has it installed too (to check a
+    target's name at render); None if it has not, or cannot import it."""
+    try:
+        return importlib.import_module(module_name) if importlib.util.find_spec(module_name.split(".")[0]) else None
+    except Exception:  # noqa: BLE001 - a package for the browser only: the browser checks the name
+        return None
+
+
+def _check_named(module: ModuleType, target: str) -> None:
+    """The ``name`` of a ``module:name`` target is there in the module (a typo fails at render,
+    naming the close matches, not later in the browser)."""
+    obj: Any = module
+    for part in target.partition(":")[2].split("."):
+        if not hasattr(obj, part):
+            names = [name for name in dir(obj) if not name.startswith("_")]
+            where = module.__name__ if obj is module else f"{module.__name__}:{target.partition(':')[2]}"
+            raise WidgetSpecError(f"[fh-anywidget] {where!r} has no {part!r} for target {target!r}"
+                                  f"{_did_you_mean(part, names)}")
+        obj = getattr(obj, part)
+
+
+def _sibling_modules(name: str) -> list[str]:
+    """The modules beside ``name`` (``pkg.mod``): those of its package, or the top-level ones."""
+    package, _, _ = name.rpartition(".")
+    try:
+        paths = importlib.import_module(package).__path__ if package else None
+    except ImportError:
+        return []
+    prefix = package + "." if package else ""
+    return [prefix + found.name for found in pkgutil.iter_modules(paths)]
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.7)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

@@ -11,8 +11,11 @@ def test_a_widget_that_raises_in_init_shows_its_traceback_while_its_neighbour_wo
     error = page.locator("#failing .fh-anywidget-error")
     expect(error).to_contain_text("ValueError", timeout=BOOT_MS)
     expect(error).to_contain_text("Failing widget refused to start (this error is on purpose)")
+    # in server mode too: the suite serves the demo in development (ANYWIDGET_HMR=1), where
+    # server_tracebacks is on (a production server sends none: tests/test_server.py)
     expect(error).to_contain_text("Traceback")
     expect(error).to_contain_text("failing.py")  # the traceback names the widget's own file
+    expect(error).not_to_contain_text("endpoint.py")  # and starts in it, not in the server's own frames
     expect(page.locator("#failing .fh-anywidget-status")).to_be_hidden()
 
     neighbour = page.locator("#neighbour .counter")

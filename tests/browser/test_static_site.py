@@ -146,6 +146,26 @@ def test_an_exported_site_works_under_a_sub_path_then_offline(site: FileServer, 
     assert warm["network"] == 0  # the server was stopped: everything came from the service worker
 
 
+def test_a_pypi_widget_that_reads_its_package_files_works_on_an_exported_site(site: FileServer, page: Page) -> None:
+    """drawdata's ScatterWidget reads its front end from its package's data files when it is made,
+    before the worker has them: on a static site their pack comes gzipped, and the worker gunzips it
+    then and there, inside Python's open. A visit that starts on this page takes that path."""
+    page.goto(site.url + BASE + "drawing/")
+    canvas = page.locator("#scatter svg.dd-scatter-svg")
+    expect(canvas).to_be_visible(timeout=BOOT_MS)
+    expect(page.locator(".fh-anywidget-error")).to_have_count(0)
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 3, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y + 10, steps=8)
+    page.mouse.up()
+    expect(page.locator("#scatter circle.drawn").first).to_be_attached(timeout=STEP_MS)
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "export-drawing.png"))
+
+
 def test_a_first_visit_downloads_each_file_once(site: FileServer, playwright: Playwright, tmp_path: Path) -> None:
     """With a real (disk-backed) profile, the service worker's precache takes what the page has just
     loaded from the browser's HTTP cache: the snapshot, the wasm and the rest cross the network

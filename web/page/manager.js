@@ -139,7 +139,8 @@ export class WidgetManager {
       );
     }
     const kwargs = spec.kwargs ?? {};
-    const signature = stableStringify({ target: spec.target, kwargs });
+    // a server-mode placeholder has no kwargs (they are sealed in its grant), but a digest of them: `args`
+    const signature = stableStringify({ target: spec.target, kwargs, args: spec.args ?? null });
     let existing = this.#keys.get(spec.key);
     if (existing && existing.closeTimer !== undefined && existing.signature !== signature && !this.#shown(spec.key)) {
       this.#close(spec.key, existing); // it was on its way out: the key now names another widget

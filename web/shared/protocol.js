@@ -126,8 +126,9 @@ export const WIDGET_REF_PREFIX = "anywidget:";
  * @typedef {UpdateData | EchoUpdateData | RequestStateData | CustomData} CommData
  *
  * @typedef {{key: string, mode?: string, target: string, kwargs?: Record<string, any>, bundles?: string[],
- *   scope?: "page" | "app", grant?: string}} WidgetSpec
- *   What a placeholder's `data-fh-anywidget` holds (`scope` and `grant`: server mode only).
+ *   scope?: "page" | "app", grant?: string, args?: string}} WidgetSpec
+ *   What a placeholder's `data-fh-anywidget` holds (`scope`, `grant` and `args`, a keyed digest of
+ *   the arguments sealed in the grant: server mode only, which has no `kwargs`).
  *
  * @typedef {{type: "create", key: string, target: string, kwargs: Record<string, any>, bundles: string[],
  *   scope?: "page" | "app", grant?: string}} CreateMessage

@@ -95,13 +95,30 @@ export class PendingFiles {
   /** Write the data files' contents now, if they are not yet (later calls do nothing). */
   writeData() {
     if (this.#dataDone) return;
-    this.#dataDone = true;
-    const gunzip = (/** @type {Uint8Array} */ gz) => this.#pyodide.pyimport("zlib").decompress(gz, 31).toJs();
-    const files = this.#dataFiles ?? readPack(downloadNow(/** @type {Later} */ (this.#data), gunzip));
-    this.#dataFiles = null;
+    const files = this.#dataFiles ?? readPack(downloadNow(/** @type {Later} */ (this.#data), this.#gunzip));
     writeFiles(this.#pyodide.FS, files, this.#root);
+    this.#dataDone = true; // only now: a failed download is tried again at the next open
+    this.#dataFiles = null;
     mark("data-files");
   }
+
+  /** Gunzip a `.gz` file a static site sent as it is, in Python's zlib (this runs inside Python's
+   * `open`, which cannot wait for a DecompressionStream). @param {Uint8Array} gz @returns {Uint8Array} */
+  #gunzip = (gz) => {
+    const zlib = this.#pyodide.pyimport("zlib");
+    const view = this.#pyodide.toPy(gz); // a memoryview: zlib takes no JsProxy
+    try {
+      const raw = zlib.decompress(view, 31);
+      try {
+        return raw.toJs();
+      } finally {
+        raw.destroy();
+      }
+    } finally {
+      view.destroy();
+      zlib.destroy();
+    }
+  };
 
   /** The site-packages folder the files go to. */
   get root() {
@@ -116,12 +133,11 @@ export class PendingFiles {
   /** Write all that is left, now (later calls do nothing). */
   writeAll() {
     if (this.#done) return;
-    this.#done = true;
-    const gunzip = (/** @type {Uint8Array} */ gz) => this.#pyodide.pyimport("zlib").decompress(gz, 31).toJs();
     this.writeData();
-    if (this.#stdlib) this.#writeStdlib(this.#stdlibBytes ?? downloadNow(this.#stdlib, gunzip));
-    const files = this.#files ?? (this.#sources ? readPack(downloadNow(this.#sources, gunzip)) : []);
+    if (this.#stdlib) this.#writeStdlib(this.#stdlibBytes ?? downloadNow(this.#stdlib, this.#gunzip));
+    const files = this.#files ?? (this.#sources ? readPack(downloadNow(this.#sources, this.#gunzip)) : []);
     writeFiles(this.#pyodide.FS, files, this.#root);
+    this.#done = true; // only now: after a failed download, the next need tries again
     if (this.kernel) this.#pyodide.unpackArchive(this.kernel, "zip", { extractDir: KERNEL_DIR });
     this.#pyodide.pyimport("fh_anywidget.kernel.bridge").files_written();
     mark("files");

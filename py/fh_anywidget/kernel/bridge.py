@@ -59,15 +59,24 @@ class FilesPending:
 
     def now(self) -> None:
         """Have the files written (at once; does nothing the second time)."""
-        write, self._write, self._write_data = self._write, None, None
+        write, write_data = self._write, self._write_data
+        self._write, self._write_data = None, None
         if write is not None:
-            write()
+            try:
+                write()
+            except BaseException:
+                self._write, self._write_data = write, write_data  # tried again when Python next needs them
+                raise
 
     def data_now(self) -> None:
         """Have the site-packages data files' contents written (only those: not the sources)."""
         write, self._write_data = self._write_data, None
         if write is not None:
-            write()
+            try:
+                write()
+            except BaseException:
+                self._write_data = write
+                raise
 
     def done(self) -> None:
         """The files are there: find nothing, write nothing, from now on."""

@@ -58,6 +58,12 @@ def check_page_message(msg: Any) -> str:
     return kind
 
 
+def _printable(name: str) -> str:
+    """A name a page sent, as it may go into a log line: as it is when it is a plain identifier,
+    else quoted with its control characters escaped (no forged log lines)."""
+    return name if name.isidentifier() else _short(name)
+
+
 def _short(value: Any) -> str:
     """``repr(value)``, cut short: a hostile page may send anything."""
     text = repr(value)
@@ -81,6 +87,11 @@ class Kernel:
     """Called with each ``create``'s target, what it names and its arguments, before it is called:
     raises to refuse it (the worker's: :func:`.targets.check_page_target`; a server-mode page's
     creates were granted by its render already)."""
+    sends_tracebacks = True
+    """Whether an error sent to the page carries its traceback (the worker's: the visitor's own
+    Python). A server's kernels send only the exception's type and message unless told to
+    (``AnyWidgetHost(..., server_tracebacks=True)``): a traceback shows the server's paths and source
+    lines to whoever caused the error; it goes to the server's log either way."""
     guards_page_writes = False
     """Whether a page's ``update`` of a framework or read-only trait is refused (server mode: see
     :mod:`.page_writes`). The worker's page is the visitor's own: it may (development reload sets ``_esm``)."""
@@ -97,6 +108,10 @@ class Kernel:
         self.signatures: dict[str, str] = {}
         self.parent: int | None = None
         self._opening: list[str] | None = None
+        self._held_echo: list[tuple[dict[str, Any], list[memoryview]]] | None = None
+        """While a page's update is handled: ipywidgets' ``echo_update`` of it, held until the update
+        is known to be valid (see :meth:`_comm_msg`)."""
+        self._dropped_echo: list[tuple[dict[str, Any], list[memoryview]]] = []
         install(self)
         import ipywidgets  # noqa: PLC0415 - after install, so its comm target lands here
 
@@ -119,10 +134,28 @@ class Kernel:
         if self._opening is not None and msg.get("type") == P.COMM_OPEN:
             self._opening.append(msg["comm_id"])
         views = [memoryview(b).cast("B") for b in buffers]
+        held = self._held_echo
+        if held is not None:
+            if msg.get("type") == P.COMM_MSG and (msg.get("data") or {}).get("method") == P.ECHO_UPDATE:
+                held.append((msg, views))
+                return
+            if msg.get("type") == P.ERROR:  # refused (ipywidgets logs the TraitError: _CallbackErrors)
+                self._dropped_echo += held
+                self._held_echo = []
+            else:
+                self._release_echo()  # anything else Python sends comes after the update was set
+        self._deliver(msg, views)
+
+    def _deliver(self, msg: dict[str, Any], views: list[memoryview]) -> None:
         if self._publish is not None:
             self._publish(msg, views)
         else:
             self._send(to_json(msg), views)  # type: ignore[misc]
+
+    def _release_echo(self) -> None:
+        held, self._held_echo = self._held_echo, None
+        for msg, views in held or ():
+            self._deliver(msg, views)
 
     def send_error(self, exc: BaseException, *, key: str | None = None, comm_id: str | None = None) -> None:
         """Report a Python exception to the page, where it is shown in the widget's element."""
@@ -130,6 +163,9 @@ class Kernel:
             before_traceback()
         tb = "".join(traceback.format_exception(type(exc), exc, _user_frames(exc.__traceback__)))
         print(tb, file=sys.stderr, end="")
+        if not self.sends_tracebacks:
+            tb = (f"{type(exc).__name__}: {exc}\n(the traceback is in the server's log; "
+                  "AnyWidgetHost(app, server_tracebacks=True) shows it here too, for development)")
         msg: dict[str, Any] = {"type": P.ERROR, "error": {"type": type(exc).__name__, "message": str(exc), "traceback": tb}}
         if key is not None:
             msg["key"] = key
@@ -248,9 +284,10 @@ class Kernel:
         data = msg["data"]
         seq = msg.get("seq")
         views = [b if isinstance(b, memoryview) else memoryview(b) for b in buffers]
-        if data.get("method") == P.UPDATE and self.guards_page_writes:
-            self._refuse_protected(target.comm_id, data.get("state") or {})
-        if data.get("method") == P.UPDATE and views:
+        updating = data.get("method") == P.UPDATE
+        if updating and self.guards_page_writes:
+            self._refuse_protected(target.comm_id, _names_set(data))
+        if updating and views:
             views = _bytes_for_bytes_traits(target.comm_id, data.get("buffer_paths") or [], views)
         wire = {"content": {"comm_id": target.comm_id, "data": data}, "metadata": {}, "header": {"msg_type": P.COMM_MSG},
                 "buffers": views}
@@ -258,18 +295,44 @@ class Kernel:
         # costs more than the two context variables
         token, token_comm = current_kernel.set(self), current_comm.set(target.comm_id)
         self.parent = seq if isinstance(seq, int) else None
+        # ipywidgets sends the echo of an update before it sets (and validates) the values: the
+        # echo waits until something else is sent or the update is done, and a refused update's is
+        # dropped, so that no other page ever applies a value Python refused
+        self._held_echo, self._dropped_echo = ([] if updating else None), []
         try:
             target.handle_msg(wire)
+        except BaseException:
+            self._dropped_echo += self._held_echo or []
+            self._held_echo = None
+            raise
+        else:
+            self._release_echo()
         finally:
+            self._held_echo = None
+            dropped, self._dropped_echo = self._dropped_echo, []
+            if dropped:
+                self._resend_state(target.comm_id, dropped)
             self.parent = None
             current_comm.reset(token_comm)
             current_kernel.reset(token)
 
-    def _refuse_protected(self, comm_id: str, state: dict[str, Any]) -> None:
+    def _resend_state(self, comm_id: str, refused: list[tuple[dict[str, Any], list[memoryview]]]) -> None:
+        """After a refused update whose echo was held: Python's values of the traits it named, to
+        every page showing the model (the page that sent it had applied its values already)."""
         widget = ipywidgets_api.live_widget(comm_id)
-        refused = refused_page_writes(widget, state)
+        names = {name for msg, _ in refused for name in _names_set(msg.get("data") or {})}
+        keys = [name for name in names if widget is not None and name in getattr(widget, "keys", ())]
+        if keys:
+            try:
+                widget.send_state(keys)
+            except Exception:  # noqa: BLE001 - the update's own error is the one the page hears of
+                log.exception("[fh-anywidget] could not send the state of %s again after a refused update", comm_id)
+
+    def _refuse_protected(self, comm_id: str, names_set: list[str]) -> None:
+        widget = ipywidgets_api.live_widget(comm_id)
+        refused = refused_page_writes(widget, names_set)
         if refused:
-            names = ", ".join(sorted(refused))
+            names = ", ".join(_printable(name) for name in sorted(refused))
             what = type(widget).__name__ if widget is not None else f"model {comm_id}"
             log.warning("[fh-anywidget] refused a page's update of %s on %s", names, what)
             raise ProtocolError(f"[fh-anywidget] the page may not set {names} on {what} (the widget's front-end code, "
@@ -306,6 +369,18 @@ def _where(msg: Any) -> dict[str, str]:
     return {k: msg[k] for k in ("key", "comm_id") if isinstance(msg, dict) and isinstance(msg.get(k), str)}
 
 
+def _names_set(data: Mapping[str, Any]) -> list[str]:
+    """The traits an update (or echo) sets: its state's keys, and the first step of each buffer
+    path (ipywidgets puts a buffer into the state at its path before it sets anything)."""
+    state = data.get("state")
+    names = [str(name) for name in state] if isinstance(state, dict) else []
+    paths = data.get("buffer_paths")
+    for path in paths if isinstance(paths, list) else ():
+        if isinstance(path, list) and path and str(path[0]) not in names:
+            names.append(str(path[0]))
+    return names
+
+
 def _bytes_for_bytes_traits(comm_id: str, paths: Sequence[Any], views: list[memoryview]) -> list[Any]:
     """Buffers arrive as memoryviews, as from a Jupyter kernel; but ``traitlets.Bytes`` refuses a
     memoryview, so a buffer that is a whole ``Bytes`` trait's value is handed over as ``bytes``."""
@@ -321,11 +396,17 @@ def _bytes_for_bytes_traits(comm_id: str, paths: Sequence[Any], views: list[memo
 
 
 def _user_frames(tb: Any) -> Any:
-    """Skip the kernel's own frames at the top of a traceback (this package's modules): the
-    reader's code comes first."""
-    while tb is not None and tb.tb_next is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _HERE:
+    """Skip fh-anywidget's own frames at the top of a traceback (the kernel's, and in server mode
+    the server's): the reader's code comes first."""
+    while tb is not None and tb.tb_next is not None and _is_ours(tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
     return tb
 
 
+def _is_ours(filename: str) -> bool:
+    folder = os.path.dirname(filename)
+    return folder == _HERE or folder == _SERVER
+
+
 _HERE = os.path.dirname(__file__)
+_SERVER = os.path.join(os.path.dirname(_HERE), "server")

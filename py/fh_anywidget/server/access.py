@@ -62,6 +62,14 @@ def instance(server: WidgetServer, page: Page, key: str, *, worker_keys: set[str
         f"host.widget(..., mode='server', key={key!r})")
 
 
+def instance_for(server: WidgetServer, request: HTTPConnection, key: str, *, worker_keys: set[str]) -> Any:
+    """:func:`instance` on the page that made ``request``; a worker-mode key from a request that names
+    no page (a page with worker widgets only has no server side) says so, not that the header is missing."""
+    if key in worker_keys and not request.headers.get(P.PAGE_HEADER):
+        raise _worker_key(key)
+    return instance(server, page_of(server, request), key, worker_keys=worker_keys)
+
+
 def app_instance(server: WidgetServer, key: str, *, worker_keys: set[str]) -> Any:
     """The ``scope="app"`` widget of ``key``, made now if no page has shown it yet."""
     hub = server.hub

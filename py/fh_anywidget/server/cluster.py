@@ -87,7 +87,7 @@ class LeaderHub(AppHub):
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
-        super().__init__()
+        super().__init__(tracebacks=cluster.server.tracebacks)
 
     def publish(self, msg: dict[str, Any], views: Sequence[memoryview]) -> None:
         comm_id = msg.get("comm_id")
@@ -144,9 +144,9 @@ class Cluster:
             self._tasks = [asyncio.create_task(self._send_loop()), asyncio.create_task(self._lease_loop())]
 
     # -- what the endpoint calls (a pool thread, or the event loop) --------------------
-    def attach(self, page: Page, key: str, target: str, kwargs: dict[str, Any]) -> None:
+    def attach(self, page: Page, key: str, target: str, kwargs: dict[str, Any], *, issued: float = 0.0) -> None:
         """Show the app widget ``key`` on ``page`` (the leader makes it if it has none)."""
-        self._forward({"op": "create", "key": key, "target": target, "kwargs": kwargs}, page)
+        self._forward({"op": "create", "key": key, "target": target, "kwargs": kwargs, "issued": issued}, page)
 
     def handle(self, page: Page, kind: str, msg: dict[str, Any], buffers: Sequence[Buffer]) -> None:
         """A page's checked message to an app model it was given."""
@@ -401,7 +401,9 @@ class Cluster:
         ref = self._ref(hub, envelope["proc"], envelope["page"])
         op = envelope.get("op")
         if op == "create":
-            hub.attach(ref, envelope["key"], envelope["target"], envelope.get("kwargs") or {})
+            issued = envelope.get("issued")
+            hub.attach(ref, envelope["key"], envelope["target"], envelope.get("kwargs") or {},
+                       issued=float(issued) if isinstance(issued, (int, float)) else 0.0)
         elif op == "msg":
             msg = envelope["msg"]
             comm_id = msg.get("comm_id")

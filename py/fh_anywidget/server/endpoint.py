@@ -20,6 +20,7 @@ from ..kernel import ProtocolError, check_page_message, to_json
 from ..kernel import protocol as P
 from ..render import SESSION_KEY
 from .broker import Broker, several_processes
+from .budget import ReadBudget
 from .cluster import Cluster
 from .connection import Connection
 from .frames import FrameReader
@@ -55,8 +56,11 @@ class WidgetServer:
         targets: Sequence[str] = (),
         broker: str | None = None,
         broker_namespace: str = "fhaw",
+        tracebacks: bool = False,
     ) -> None:
         self.runner = Runner(threads)
+        self.read_budget = ReadBudget()
+        self.tracebacks = tracebacks
         self.grants = Grants(secret, targets=targets)
         self.grace_seconds = grace_seconds
         self.max_frame_bytes = max_frame_bytes
@@ -114,11 +118,14 @@ class WidgetServer:
             if not self.broker.up:  # type: ignore[union-attr]
                 connection.push(to_json(_degraded(True)), [])
             await self.store.claim_live(page)
+        reader_of = page.session_id or page.id
+        self.read_budget.open(reader_of)
         try:
             await self._read_loop(websocket, page, connection)
         except WebSocketDisconnect:
             pass
         finally:
+            self.read_budget.close(reader_of)
             connection.closing = True
             writer.cancel()
             if page.connection is connection:
@@ -160,7 +167,7 @@ class WidgetServer:
             if fresh:  # a reload: the page's JavaScript starts counting its messages again
                 page.last_seq = 0
             return page, True
-        page = Page(secrets.token_urlsafe(18), session_id, max_widgets=self.max_widgets_per_page)
+        page = Page(secrets.token_urlsafe(18), session_id, max_widgets=self.max_widgets_per_page, tracebacks=self.tracebacks)
         self.pages[page.id] = page
         return page, False
 
@@ -190,7 +197,12 @@ class WidgetServer:
             if frame["type"] == "websocket.disconnect":
                 return
             text, data = frame.get("text"), frame.get("bytes")
+            started = time.perf_counter()
             complete = reader.text(text) if text is not None else reader.binary(data) if data is not None else None
+            wait = self.read_budget.spend(page.session_id or page.id, time.perf_counter() - started)
+            if wait:  # this session's frames took their share of the loop: the other pages come first
+                await connection.flush()
+                await asyncio.sleep(wait)
             if complete is not None:
                 msg, buffers = complete
                 if msg.get("type") == P.ACK:  # the page has Python's custom messages up to oseq
@@ -234,9 +246,9 @@ class WidgetServer:
                 page.last_seq = seq
 
     def _create(self, page: Page, msg: dict[str, Any]) -> None:
-        key, target, kwargs, scope = self.grants.check(msg, page.session_id)
+        key, target, kwargs, scope, issued = self.grants.check(msg, page.session_id)
         if scope == "app":
-            self.app_hub().attach(page, key, target, kwargs)
+            self.app_hub().attach(page, key, target, kwargs, issued=issued)
             return
         try:
             page.kernel.create(key, target, kwargs)
@@ -247,7 +259,7 @@ class WidgetServer:
         """The hub of the ``scope="app"`` widgets (with a broker: the cluster), made on first use."""
         with self._hub_lock:
             if self.hub is None:
-                self.hub = AppHub()
+                self.hub = AppHub(tracebacks=self.tracebacks)
                 if (processes := several_processes()) is not None:
                     log.warning("[fh-anywidget] %s, and server mode has no broker: each process makes its own "
                                 "scope='app' widgets, so visitors on different processes see different states, and "

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..kernel import Buffer, current_comm, to_json
+from ..kernel import Buffer, ProtocolError, current_comm, signature_of, to_json
 from ..kernel import protocol as P
 from .page import ServerKernel
 
@@ -29,10 +29,14 @@ _asking: contextvars.ContextVar[str | None] = contextvars.ContextVar("fh_anywidg
 class AppHub:
     """The ``scope="app"`` widgets and the pages subscribed to each of their models."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tracebacks: bool = False) -> None:
         self.kernel = ServerKernel(publish=self.publish)
         self.kernel.hub = self
+        self.kernel.sends_tracebacks = tracebacks
         self.subscribers: dict[str, set[Page]] = {}
+        self.issued: dict[str, float] = {}
+        """When the grant that made each app widget was sealed: an older grant with other arguments
+        (a page rendered before the app changed them) does not make it again."""
         self.lock = threading.RLock()
         """Held while any page's message to an app widget is handled (pages run in several threads)."""
 
@@ -62,12 +66,17 @@ class AppHub:
         if kind == P.COMM_CLOSE:
             self.subscribers.pop(comm_id, None)
 
-    def attach(self, page: Page, key: str, target: str, kwargs: dict[str, Any]) -> None:
-        """Show the app widget ``key`` on ``page``, making it if this is its first page."""
+    def attach(self, page: Page, key: str, target: str, kwargs: dict[str, Any], *, issued: float = 0.0) -> None:
+        """Show the app widget ``key`` on ``page``, making it if this is its first page, or again if
+        the page's grant is newer and names other arguments (the app renders it otherwise now)."""
         with self.lock:
             token = _origin.set(page)
             try:
+                if self._outdated(key, target, kwargs, issued):
+                    raise ProtocolError(f"[fh-anywidget] the app widget {key[:80]!r} is shown with other arguments now "
+                                        "than when this page was rendered; reload the page")
                 self.kernel.create(key, target, kwargs)
+                self.issued[key] = max(issued, self.issued.get(key, 0.0))
             except Exception as exc:  # noqa: BLE001 - shown in the placeholder of the page that asked
                 self.kernel.send_error(exc, key=key)
                 return
@@ -76,6 +85,10 @@ class AppHub:
             for comm_id in self.kernel.groups.get(key, []):
                 self.subscribers.setdefault(comm_id, set()).add(page)
             page.app_keys.add(key)
+
+    def _outdated(self, key: str, target: str, kwargs: dict[str, Any], issued: float) -> bool:
+        made = self.kernel.signatures.get(key)
+        return made is not None and made != signature_of(target, kwargs) and issued < self.issued.get(key, 0.0)
 
     def handle(self, page: Page, kind: str, msg: dict[str, Any], buffers: Sequence[Buffer]) -> None:
         """A page's checked message to one of the app widgets' models."""

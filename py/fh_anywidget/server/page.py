@@ -25,6 +25,7 @@ class ServerKernel(Kernel):
 
     reopens = True
     guards_page_writes = True
+    sends_tracebacks = False
     page: Page | None = None
     """The page whose widgets these are (None for the app hub's kernel, shared by many)."""
     hub: Any = None
@@ -52,13 +53,14 @@ class Page:
     acknowledges them (``ack``), up to HELD_MAX_BYTES: a page whose socket dies mid-burst gets what
     it missed when it reconnects. State needs no such care: the page asks for it when it is back."""
 
-    def __init__(self, page_id: str, session_id: str, *, max_widgets: int | None = None) -> None:
+    def __init__(self, page_id: str, session_id: str, *, max_widgets: int | None = None, tracebacks: bool = False) -> None:
         self.id = page_id
         self.session_id = session_id
         self.connection: Connection | None = None
         self.kernel = ServerKernel(self.send)
         self.kernel.page = self
         self.kernel.max_widgets = max_widgets
+        self.kernel.sends_tracebacks = tracebacks
         self.app_keys: set[str] = set()
         self.last_seq = 0
         self.release_timer: asyncio.TimerHandle | None = None

@@ -269,7 +269,7 @@ class PageStore:
         return page
 
     def _rebuild(self, page_id: str, header: dict[str, Any], buffers: list[bytes]) -> Page:
-        page = Page(page_id, header["sid"], max_widgets=self.server.max_widgets_per_page)
+        page = Page(page_id, header["sid"], max_widgets=self.server.max_widgets_per_page, tracebacks=self.server.tracebacks)
         with page.lock:
             at = 0
             for record in header.get("widgets") or []:
