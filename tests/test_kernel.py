@@ -289,3 +289,24 @@ def test_the_warm_up_fails_loudly_when_the_kernel_reports_an_error(monkeypatch):
     monkeypatch.setattr(warmup, "_warm_up_widget", lambda: 42)  # not a widget: the kernel answers with an error
     with pytest.raises(RuntimeError, match="warm-up failed"):
         kernel.warm_up()
+
+
+@pytest.mark.parametrize("echo", [True, False])
+def test_a_refused_update_is_answered_with_the_error_and_pythons_values_and_no_echo(page, echo):
+    """The page applied its value at once; Python refused it: the page gets the error and Python's
+    value back (so its view and form field show what Python has), and never an echo of the refused
+    value, with ipywidgets' echo_update on (server mode) or off (the worker)."""
+    from fh_anywidget.kernel import ipywidgets_api
+
+    mid = page.create("kernel_targets:Counter", value=3)
+    page.take()
+    ipywidgets_api.echo_updates(echo)
+    try:
+        page.kernel.handle({"type": "comm_msg", "comm_id": mid, "seq": 1,
+                            "data": {"method": "update", "state": {"value": "not a number"}, "buffer_paths": []}})
+    finally:
+        ipywidgets_api.echo_updates(True)
+    msgs = [m for m, _ in page.take()]
+    assert [m["type"] for m in msgs] == ["error", "comm_msg"], msgs
+    assert msgs[0]["error"]["type"] == "TraitError" and msgs[0]["comm_id"] == mid
+    assert msgs[1]["data"] == {"method": "update", "state": {"value": 3}, "buffer_paths": []}

@@ -39,6 +39,20 @@ def test_a_plain_form_submit_carries_the_trait_a_click_set(page: Page, base_url:
     expect(page.locator("#got")).to_have_text("count=3", timeout=STEP_MS)
 
 
+def test_a_value_python_refuses_is_taken_back_from_the_view_and_the_form_field(page: Page, base_url: str) -> None:
+    """The page applies a set at once; when Python refuses the value, the error shows and Python's
+    value comes back, so the form never submits what Python refused."""
+    open_htmx(page, base_url)
+    counter = page.locator("#plain-section .counter")
+    expect(counter.locator(".counter-button")).to_have_text("Count: 2", timeout=BOOT_MS)
+    page.evaluate("fhAnywidget.update('count', {value: 'not a number'})")
+    expect(page.locator("#plain-section .fh-anywidget-error")).to_contain_text("TraitError", timeout=STEP_MS)
+    expect(counter.locator(".counter-button")).to_have_text("Count: 2", timeout=STEP_MS)
+    expect(page.locator("#plain input[name=count]")).to_have_value("2")
+    page.locator("#plain button[type=submit]").click()
+    expect(page.locator("#got")).to_have_text("count=2", timeout=STEP_MS)
+
+
 def test_fhaw_change_posts_the_new_value_and_the_response_drives_another_widget(page: Page, base_url: str) -> None:
     open_htmx(page, base_url)
     slider = page.locator("#form-section .range-slider")

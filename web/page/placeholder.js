@@ -4,7 +4,7 @@
 
 import { CHANGE_EVENT, MESSAGE_EVENT, READY_EVENT, fire } from "./dom-events.js";
 import { fieldInputs, missingTrait, writeFields } from "./fields.js";
-import { clearStatus, ensureStyles, showError, showStatus } from "./ui.js";
+import { clearStatus, ensureStyles, logError, showError, showStatus } from "./ui.js";
 
 /** @typedef {import("../shared/protocol.js").WidgetSpec} WidgetSpec */
 /** @typedef {import("./model.js").Model} Model */
@@ -56,7 +56,12 @@ export class Placeholder {
     try {
       model = await host.create(this.spec);
     } catch (err) {
-      if (!this.disposed) this.showError(err, { source: err === host.fatal ? "fatal" : "create" });
+      if (this.disposed) return;
+      const source = err === host.fatal ? "fatal" : "create";
+      this.showError(err, { source });
+      // what the page found itself (a key used twice, a bad target) goes to the console too;
+      // Python's errors and fatal ones were logged where they arrived (manager.js)
+      if (source === "create" && !fromPython(err)) logError(`making the widget ${JSON.stringify(this.spec.key)}`, err);
       return;
     }
     if (this.disposed) return;
@@ -85,12 +90,16 @@ export class Placeholder {
     const key = this.spec.key;
     let inputs = fieldInputs(this.el);
     const problem = missingTrait(inputs, model.getState(), this.spec.target);
+    const fieldError = (/** @type {Error} */ err) => {
+      this.showError(err, { source: "field" });
+      logError(`the form field of ${JSON.stringify(key)}`, err);
+    };
     if (problem) {
-      this.showError(new Error(problem), { source: "field" });
+      fieldError(new Error(problem));
       inputs = [];
     }
     const write = (/** @type {Record<string, any>} */ values) => {
-      for (const err of writeFields(inputs, values)) this.showError(err, { source: "field" });
+      for (const err of writeFields(inputs, values)) fieldError(err);
     };
     write(model.getState());
     model.on(
@@ -128,4 +137,10 @@ export class Placeholder {
   dispose() {
     this.#controller.abort();
   }
+}
+
+/** Whether `err` is an error Python (or the worker) reported: a RemoteError, which carries its traceback.
+ * @param {unknown} err */
+function fromPython(err) {
+  return typeof err === "object" && err !== null && typeof (/** @type {any} */ (err).traceback) === "string";
 }

@@ -111,7 +111,8 @@ class Kernel:
         self._held_echo: list[tuple[dict[str, Any], list[memoryview]]] | None = None
         """While a page's update is handled: ipywidgets' ``echo_update`` of it, held until the update
         is known to be valid (see :meth:`_comm_msg`)."""
-        self._dropped_echo: list[tuple[dict[str, Any], list[memoryview]]] = []
+        self._refused = False
+        """Whether the page's update being handled was refused (an error was sent for it)."""
         install(self)
         import ipywidgets  # noqa: PLC0415 - after install, so its comm target lands here
 
@@ -140,8 +141,8 @@ class Kernel:
                 held.append((msg, views))
                 return
             if msg.get("type") == P.ERROR:  # refused (ipywidgets logs the TraitError: _CallbackErrors)
-                self._dropped_echo += held
-                self._held_echo = []
+                self._refused = True
+                self._held_echo = []  # its echo is dropped
             else:
                 self._release_echo()  # anything else Python sends comes after the update was set
         self._deliver(msg, views)
@@ -297,30 +298,30 @@ class Kernel:
         self.parent = seq if isinstance(seq, int) else None
         # ipywidgets sends the echo of an update before it sets (and validates) the values: the
         # echo waits until something else is sent or the update is done, and a refused update's is
-        # dropped, so that no other page ever applies a value Python refused
-        self._held_echo, self._dropped_echo = ([] if updating else None), []
+        # dropped, so that no other page ever applies a value Python refused; and every page
+        # showing the model, the sender's too (it applied its values at once), gets Python's back
+        self._held_echo, self._refused = ([] if updating else None), False
         try:
             target.handle_msg(wire)
         except BaseException:
-            self._dropped_echo += self._held_echo or []
-            self._held_echo = None
+            self._refused = True
             raise
         else:
-            self._release_echo()
+            if not self._refused:
+                self._release_echo()
         finally:
             self._held_echo = None
-            dropped, self._dropped_echo = self._dropped_echo, []
-            if dropped:
-                self._resend_state(target.comm_id, dropped)
+            refused, self._refused = self._refused, False
+            if refused and updating:
+                self._resend_state(target.comm_id, _names_set(data))
             self.parent = None
             current_comm.reset(token_comm)
             current_kernel.reset(token)
 
-    def _resend_state(self, comm_id: str, refused: list[tuple[dict[str, Any], list[memoryview]]]) -> None:
-        """After a refused update whose echo was held: Python's values of the traits it named, to
-        every page showing the model (the page that sent it had applied its values already)."""
+    def _resend_state(self, comm_id: str, names: list[str]) -> None:
+        """After a refused update: Python's values of the traits it named, to every page showing
+        the model (the page that sent it had applied its values already)."""
         widget = ipywidgets_api.live_widget(comm_id)
-        names = {name for msg, _ in refused for name in _names_set(msg.get("data") or {})}
         keys = [name for name in names if widget is not None and name in getattr(widget, "keys", ())]
         if keys:
             try:

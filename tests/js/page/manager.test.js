@@ -180,7 +180,8 @@ describe("WidgetManager placeholders", () => {
     assert.equal(b.el.textContent, "count 9");
   });
 
-  test("a placeholder reusing a key with other kwargs shows the error in that element only", async () => {
+  test("a placeholder reusing a key with other kwargs shows the error in that element only", async (t) => {
+    const errors = t.mock.method(console, "error", () => {});
     const { manager, answer, placeholder } = setup(COUNTER);
     const good = manager.mount(placeholder(SPEC), SPEC);
     const badSpec = { ...SPEC, kwargs: { start: 99 } };
@@ -189,6 +190,9 @@ describe("WidgetManager placeholders", () => {
     await Promise.all([good.mounted, bad.mounted]);
     assert.match(errorBoxes(bad.el)[0].textContent, /already used on this page/);
     assert.equal(errorBoxes(good.el).length, 0);
+    // and in the console, once, naming the key (the page found it: no Python message logged it)
+    const logged = errors.mock.calls.map((c) => String(c.arguments[0]));
+    assert.equal(logged.filter((line) => /making the widget "k1".*already used on this page/s.test(line)).length, 1, logged.join("\n"));
   });
 
   test("an error with comm_id shows in every view of that model, dismissibly, and the view lives on", async (t) => {
